@@ -1,0 +1,1 @@
+//! Criterion benchmarks of hashformers live in `benches/`; this library is empty.

@@ -1,0 +1,37 @@
+//! Shared helpers of the hashing integration tests.
+
+use std::path::PathBuf;
+
+use hashformer_hashing::RobertaBpe;
+
+/// `$HASHFORMER_DATA`, if set and present. With `CI=true` a missing data directory is a
+/// failure, not a skip.
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("HASHFORMER_DATA").map(PathBuf::from);
+    match dir {
+        Some(d) if d.is_dir() => Some(d),
+        other => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(!ci, "CI=true but HASHFORMER_DATA ({other:?}) is not a directory");
+            eprintln!("note: HASHFORMER_DATA not set or missing; skipping the parts that need data");
+            None
+        }
+    }
+}
+
+/// roberta-base BPE from `$HASHFORMER_DATA/roberta-base`.
+pub fn roberta_bpe() -> Option<RobertaBpe> {
+    let dir = data_dir()?.join("roberta-base");
+    Some(RobertaBpe::from_dir(&dir).unwrap_or_else(|e| panic!("loading {}: {e}", dir.display())))
+}
+
+/// The lines of a checked-in golden file.
+pub fn golden_lines(name: &str) -> Vec<serde_json::Value> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name} line {}: {e}", i + 1)))
+        .collect()
+}

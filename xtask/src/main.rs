@@ -1,0 +1,51 @@
+//! `cargo xtask`: project automation as a Rust binary (no Burn, no workspace crates).
+//!
+//! - `cargo xtask tidy`: house rules as a check (also run as a test).
+//! - `cargo xtask golden`: regenerate the hashing golden vectors with the independent
+//!   Python implementation in `tools/golden/`.
+//! - `cargo xtask bench-hashing`: hashing benchmarks plus the Python reference baseline.
+
+mod bench;
+mod golden;
+mod tidy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("tidy") => tidy::run(&project_root()),
+        Some("golden") => golden::run(&project_root()),
+        Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
+        _ => bail!("usage: cargo xtask <tidy | golden | bench-hashing [--quick]>"),
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+fn project_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
+}
+
+/// `$HASHFORMER_DATA`, or `./data` under the project root.
+fn data_dir(root: &std::path::Path) -> PathBuf {
+    std::env::var_os("HASHFORMER_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("data"))
+}
