@@ -58,7 +58,11 @@ struct TextHashes {
 struct Output {
     #[serde(flatten)]
     a: TextHashes,
-    #[serde(flatten, serialize_with = "suffixed_b", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        flatten,
+        serialize_with = "suffixed_b",
+        skip_serializing_if = "Option::is_none"
+    )]
     b: Option<TextHashes>,
     #[serde(skip_serializing_if = "Option::is_none")]
     input_ids: Option<Vec<u32>>,
@@ -91,15 +95,24 @@ impl Hashers {
         let (lsh_hex, lsh_bucket) = match &self.lsh {
             Some(lsh) => {
                 use hashformer_hashing::TokenHasher;
-                let hex = tokens.iter().map(|t| Ok(lsh.signature(t)?.to_hex())).collect::<Result<_>>()?;
-                let buckets = tokens.iter().map(|t| Ok(lsh.bucket(t)?)).collect::<Result<_>>()?;
+                let hex = tokens
+                    .iter()
+                    .map(|t| Ok(lsh.signature(t)?.to_hex()))
+                    .collect::<Result<_>>()?;
+                let buckets = tokens
+                    .iter()
+                    .map(|t| Ok(lsh.bucket(t)?))
+                    .collect::<Result<_>>()?;
                 (Some(hex), Some(buckets))
             }
             None => (None, None),
         };
         Ok(TextHashes {
             md5_hex: sigs.iter().map(|s| s.to_hex()).collect(),
-            md5_bucket: sigs.iter().map(|s| s.bucket(self.md5.num_buckets())).collect(),
+            md5_bucket: sigs
+                .iter()
+                .map(|s| s.bucket(self.md5.num_buckets()))
+                .collect(),
             pool: sigs.iter().map(|s| s.pool_indices()).collect(),
             tokens,
             lsh_hex,
@@ -110,7 +123,10 @@ impl Hashers {
     fn record(&self, r: &Record) -> Result<Output> {
         let (input_ids, attention_mask) = match &self.encoder {
             Some(enc) => {
-                let seq = enc.encode_ids(TextInput { text: &r.text, text_b: r.text_b.as_deref() })?;
+                let seq = enc.encode_ids(TextInput {
+                    text: &r.text,
+                    text_b: r.text_b.as_deref(),
+                })?;
                 (Some(seq.input_ids), Some(seq.attention_mask))
             }
             None => (None, None),
@@ -135,13 +151,21 @@ fn default_bpe_dir() -> PathBuf {
 pub fn run(args: &HashArgs) -> Result<()> {
     let lsh = if args.lsh {
         let dir = args.bpe_dir.clone().unwrap_or_else(default_bpe_dir);
-        let bpe = RobertaBpe::from_dir(&dir).with_context(|| format!("loading BPE for --lsh from {}", dir.display()))?;
+        let bpe = RobertaBpe::from_dir(&dir)
+            .with_context(|| format!("loading BPE for --lsh from {}", dir.display()))?;
         Some(CachedHasher::new(LshHasher::new(bpe)))
     } else {
         None
     };
-    let encoder = args.max_length.map(|n| SequenceEncoder::new(Md5Hasher::default(), n)).transpose()?;
-    let hashers = Hashers { md5: Md5Hasher::default(), lsh, encoder };
+    let encoder = args
+        .max_length
+        .map(|n| SequenceEncoder::new(Md5Hasher::default(), n))
+        .transpose()?;
+    let hashers = Hashers {
+        md5: Md5Hasher::default(),
+        lsh,
+        encoder,
+    };
 
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -150,7 +174,10 @@ pub fn run(args: &HashArgs) -> Result<()> {
         let chunk: Vec<(usize, String)> = lines
             .by_ref()
             .take(CHUNK_LINES)
-            .map(|(i, l)| l.map(|l| (i + 1, l)).with_context(|| format!("stdin line {}", i + 1)))
+            .map(|(i, l)| {
+                l.map(|l| (i + 1, l))
+                    .with_context(|| format!("stdin line {}", i + 1))
+            })
             .collect::<Result<_>>()?;
         let outputs: Vec<Option<String>> = chunk
             .par_iter()
@@ -158,9 +185,12 @@ pub fn run(args: &HashArgs) -> Result<()> {
                 if line.trim().is_empty() {
                     return Ok(None);
                 }
-                let record: Record = serde_json::from_str(line)
-                    .with_context(|| format!("stdin line {n}: expected {{\"text\": ..., \"text_b\": ...}}"))?;
-                let output = hashers.record(&record).with_context(|| format!("stdin line {n}"))?;
+                let record: Record = serde_json::from_str(line).with_context(|| {
+                    format!("stdin line {n}: expected {{\"text\": ..., \"text_b\": ...}}")
+                })?;
+                let output = hashers
+                    .record(&record)
+                    .with_context(|| format!("stdin line {n}"))?;
                 Ok(Some(serde_json::to_string(&output)?))
             })
             .collect::<Result<_>>()?;

@@ -44,9 +44,16 @@ mod tests {
             ("\"proj\"", EmbeddingKind::Proj),
             ("\"vocab\"", EmbeddingKind::Vocab),
         ] {
-            assert_eq!(serde_json::from_str::<EmbeddingKind>(alias).unwrap(), kind, "{alias}");
+            assert_eq!(
+                serde_json::from_str::<EmbeddingKind>(alias).unwrap(),
+                kind,
+                "{alias}"
+            );
         }
-        assert_eq!(serde_json::to_string(&EmbeddingKind::Pool).unwrap(), "\"pool\"");
+        assert_eq!(
+            serde_json::to_string(&EmbeddingKind::Pool).unwrap(),
+            "\"pool\""
+        );
         assert!(EmbeddingKind::Emb.takes_ids());
         assert!(!EmbeddingKind::Proj.takes_ids());
     }

@@ -55,8 +55,8 @@ impl RobertaBpe {
     /// [`Error::Bpe`] if the vocabulary is not a JSON object of ids, or a merge line does
     /// not hold two pieces.
     pub fn from_vocab_and_merges(vocab_json: &str, merges_txt: &str) -> Result<Self> {
-        let vocab: HashMap<String, u32> = serde_json::from_str(vocab_json)
-            .map_err(|e| Error::Bpe(format!("vocab.json: {e}")))?;
+        let vocab: HashMap<String, u32> =
+            serde_json::from_str(vocab_json).map_err(|e| Error::Bpe(format!("vocab.json: {e}")))?;
         let mut merges = Vec::new();
         for (i, line) in merges_txt.lines().enumerate() {
             if line.starts_with("#version") || line.trim().is_empty() {
@@ -65,16 +65,19 @@ impl RobertaBpe {
             let mut parts = line.split(' ');
             match (parts.next(), parts.next(), parts.next()) {
                 (Some(a), Some(b), None) => merges.push((a.to_owned(), b.to_owned())),
-                _ => {
-                    return Err(Error::Bpe(format!(
-                        "merges.txt line {}: expected two pieces separated by a space, got {line:?}",
-                        i + 1
-                    )))
-                }
+                _ => return Err(Error::Bpe(format!(
+                    "merges.txt line {}: expected two pieces separated by a space, got {line:?}",
+                    i + 1
+                ))),
             }
         }
         let model = BPE::builder()
-            .vocab_and_merges(vocab.into_iter().collect::<tokenizers::models::bpe::Vocab>(), merges)
+            .vocab_and_merges(
+                vocab
+                    .into_iter()
+                    .collect::<tokenizers::models::bpe::Vocab>(),
+                merges,
+            )
             .build()
             .map_err(|e| Error::Bpe(format!("vocab.json + merges.txt: {e}")))?;
         let mut tokenizer = Tokenizer::new(model);
@@ -120,23 +123,41 @@ impl RobertaBpe {
 mod tests {
     use super::*;
 
-    const VOCAB: &str = r#"{"c": 0, "a": 1, "t": 2, "-": 3, "at": 4, "cat": 5, "Ã": 6, "©": 7, "Ã©": 8}"#;
+    const VOCAB: &str =
+        r#"{"c": 0, "a": 1, "t": 2, "-": 3, "at": 4, "cat": 5, "Ã": 6, "©": 7, "Ã©": 8}"#;
     const MERGES: &str = "#version: 0.2\na t\nc at\nÃ ©\n";
 
     #[test]
     fn pieces_from_vocab_and_merges() {
         let bpe = RobertaBpe::from_vocab_and_merges(VOCAB, MERGES).unwrap();
-        let texts: Vec<String> = bpe.pieces("cat-c-at").unwrap().into_iter().map(|p| p.text).collect();
+        let texts: Vec<String> = bpe
+            .pieces("cat-c-at")
+            .unwrap()
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
         assert_eq!(texts, ["cat", "-", "c", "-", "at"]);
         let e = bpe.pieces("é").unwrap();
-        assert_eq!(e, [BpePiece { text: "Ã©".into(), id: 8 }]);
+        assert_eq!(
+            e,
+            [BpePiece {
+                text: "Ã©".into(),
+                id: 8
+            }]
+        );
     }
 
     #[test]
     fn bad_resources_are_errors() {
-        assert!(matches!(RobertaBpe::from_vocab_and_merges("[1]", MERGES), Err(Error::Bpe(_))));
+        assert!(matches!(
+            RobertaBpe::from_vocab_and_merges("[1]", MERGES),
+            Err(Error::Bpe(_))
+        ));
         let err = RobertaBpe::from_vocab_and_merges(VOCAB, "a t\nbad\n").unwrap_err();
         assert!(err.to_string().contains("merges.txt line 2"), "{err}");
-        assert!(matches!(RobertaBpe::from_tokenizer_json("{}"), Err(Error::Bpe(_))));
+        assert!(matches!(
+            RobertaBpe::from_tokenizer_json("{}"),
+            Err(Error::Bpe(_))
+        ));
     }
 }

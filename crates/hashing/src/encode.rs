@@ -35,7 +35,10 @@ pub struct Layout<'a> {
 /// # Panics
 /// If `max_length < 4` ([`SequenceEncoder::new`] rejects such lengths).
 pub fn layout_single<S: AsRef<str>>(words: &[S], max_length: usize) -> Layout<'_> {
-    assert!(max_length >= MIN_MAX_LENGTH, "max_length {max_length} < {MIN_MAX_LENGTH}");
+    assert!(
+        max_length >= MIN_MAX_LENGTH,
+        "max_length {max_length} < {MIN_MAX_LENGTH}"
+    );
     let kept = &words[..words.len().min(max_length - 2)];
     let mut slots = Vec::with_capacity(max_length);
     slots.push(Slot::Special(SpecialToken::Bos));
@@ -76,7 +79,10 @@ pub fn pair_truncation(n1: usize, n2: usize, max_length: usize) -> (usize, usize
 /// # Panics
 /// If `max_length < 4` ([`SequenceEncoder::new`] rejects such lengths).
 pub fn layout_pair<'a, S: AsRef<str>>(a: &'a [S], b: &'a [S], max_length: usize) -> Layout<'a> {
-    assert!(max_length >= MIN_MAX_LENGTH, "max_length {max_length} < {MIN_MAX_LENGTH}");
+    assert!(
+        max_length >= MIN_MAX_LENGTH,
+        "max_length {max_length} < {MIN_MAX_LENGTH}"
+    );
     let (k1, k2) = pair_truncation(a.len(), b.len(), max_length);
     let mut slots = Vec::with_capacity(max_length);
     slots.push(Slot::Special(SpecialToken::Bos));
@@ -140,7 +146,10 @@ pub struct HashSequence {
 impl HashSequence {
     /// The reference's pad row `1 - attention_mask` (`input_ids[:, 1, :]`).
     pub fn pad_row(&self) -> Vec<u32> {
-        self.attention_mask.iter().map(|&m| u32::from(m == 0)).collect()
+        self.attention_mask
+            .iter()
+            .map(|&m| u32::from(m == 0))
+            .collect()
     }
 
     /// `[max_length * 128]` bits as 0.0/1.0, row-major: the Add/Proj input.
@@ -225,7 +234,11 @@ impl<H: TokenHasher> SequenceEncoder<H> {
         &self.hasher
     }
 
-    fn with_layout<T>(&self, input: TextInput<'_>, f: impl FnOnce(Layout<'_>) -> Result<T>) -> Result<T> {
+    fn with_layout<T>(
+        &self,
+        input: TextInput<'_>,
+        f: impl FnOnce(Layout<'_>) -> Result<T>,
+    ) -> Result<T> {
         let a = pre_tokenize(input.text);
         match input.text_b {
             None => f(layout_single(&a, self.max_length)),
@@ -321,7 +334,9 @@ mod tests {
         assert_eq!(ids.input_ids, [0, 46797, 25238, 41048, 2, 1, 1, 1]);
         assert_eq!(ids.attention_mask, [1, 1, 1, 1, 1, 0, 0, 0]);
         assert_eq!(ids.position_ids, [2, 3, 4, 5, 6, 1, 1, 1]);
-        let h = enc.encode_hashes(TextInput::single("hello world!")).unwrap();
+        let h = enc
+            .encode_hashes(TextInput::single("hello world!"))
+            .unwrap();
         assert_eq!(h.spec_ids, [0, 5, 5, 5, 2, 1, 1, 1]);
         assert_eq!(h.pad_row(), [0, 0, 0, 0, 0, 1, 1, 1]);
         assert_eq!(h.position_ids, ids.position_ids);
@@ -348,11 +363,22 @@ mod tests {
         let a = ["a", "b"];
         let b = ["c"];
         let l = layout_pair(&a, &b, 10);
-        use SpecialToken::*;
         use Slot::*;
+        use SpecialToken::*;
         assert_eq!(
             l.slots,
-            [Special(Bos), Word("a"), Word("b"), Special(Eos), Special(Eos), Word("c"), Special(Eos), Special(Pad), Special(Pad), Special(Pad)]
+            [
+                Special(Bos),
+                Word("a"),
+                Word("b"),
+                Special(Eos),
+                Special(Eos),
+                Word("c"),
+                Special(Eos),
+                Special(Pad),
+                Special(Pad),
+                Special(Pad)
+            ]
         );
         assert_eq!(l.attended, 7);
     }
@@ -369,13 +395,23 @@ mod tests {
     #[test]
     fn short_lengths_are_rejected() {
         let err = SequenceEncoder::new(Md5Hasher::default(), 3).unwrap_err();
-        assert!(matches!(err, Error::InvalidMaxLength { max_length: 3, min: 4 }));
+        assert!(matches!(
+            err,
+            Error::InvalidMaxLength {
+                max_length: 3,
+                min: 4
+            }
+        ));
     }
 
     #[test]
     fn batch_matches_single() {
         let enc = SequenceEncoder::new(Md5Hasher::default(), 16).unwrap();
-        let inputs = [TextInput::single("one two"), TextInput::pair("three", "four five"), TextInput::single("")];
+        let inputs = [
+            TextInput::single("one two"),
+            TextInput::pair("three", "four five"),
+            TextInput::single(""),
+        ];
         let batch = enc.encode_ids_batch(&inputs).unwrap();
         for (i, seq) in inputs.iter().zip(&batch) {
             assert_eq!(&enc.encode_ids(*i).unwrap(), seq);

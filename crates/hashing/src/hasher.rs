@@ -174,7 +174,8 @@ impl<H: TokenHasher> TokenHasher for CachedHasher<H> {
     }
 
     fn signature(&self, word: &str) -> Result<Signature> {
-        self.signatures.get_or_try(word, || self.inner.signature(word))
+        self.signatures
+            .get_or_try(word, || self.inner.signature(word))
     }
 }
 
@@ -189,11 +190,19 @@ mod tests {
         for round in 0..3 {
             for i in 0..500 {
                 let w = format!("w{i}");
-                assert_eq!(cached.bucket(&w).unwrap(), plain.bucket(&w), "round {round}");
+                assert_eq!(
+                    cached.bucket(&w).unwrap(),
+                    plain.bucket(&w),
+                    "round {round}"
+                );
                 assert_eq!(cached.signature(&w).unwrap(), plain.signature(&w));
             }
         }
-        assert!(cached.buckets.len() <= 64 + SHARDS, "{}", cached.buckets.len());
+        assert!(
+            cached.buckets.len() <= 64 + SHARDS,
+            "{}",
+            cached.buckets.len()
+        );
         let off = CachedHasher::with_capacity(Md5Hasher::default(), 0);
         assert_eq!(off.bucket("x").unwrap(), plain.bucket("x"));
         assert_eq!(off.buckets.len(), 0);
@@ -202,7 +211,13 @@ mod tests {
     #[test]
     fn hash_kind_names() {
         assert_eq!(serde_json::to_string(&HashKind::Md5).unwrap(), "\"md5\"");
-        assert_eq!(serde_json::from_str::<HashKind>("\"md\"").unwrap(), HashKind::Md5);
-        assert_eq!(serde_json::from_str::<HashKind>("\"lsh\"").unwrap(), HashKind::Lsh);
+        assert_eq!(
+            serde_json::from_str::<HashKind>("\"md\"").unwrap(),
+            HashKind::Md5
+        );
+        assert_eq!(
+            serde_json::from_str::<HashKind>("\"lsh\"").unwrap(),
+            HashKind::Lsh
+        );
     }
 }

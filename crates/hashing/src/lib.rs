@@ -19,7 +19,9 @@ pub use encode::{
 };
 pub use error::{Error, Result};
 pub use hasher::{CachedHasher, HashKind, TokenHasher, DEFAULT_CACHE_CAPACITY};
-pub use lsh::{features, variant_string, Feature, LshConfig, LshHasher, MAX_EXACT_WORD_CHARS, ROTATOR_SEED};
+pub use lsh::{
+    features, variant_string, Feature, LshConfig, LshHasher, MAX_EXACT_WORD_CHARS, ROTATOR_SEED,
+};
 pub use md5::Md5Hasher;
 pub use mt19937::LegacyRandomState;
 pub use pretokenize::{is_py_space, is_py_word, pre_tokenize, py_lower, split_words};

@@ -28,6 +28,8 @@ impl RobertaBpe {
         if vocab.is_file() && merges.is_file() {
             return Self::from_vocab_and_merges(&read(&vocab)?, &read(&merges)?);
         }
-        Err(Error::MissingBpeFiles { dir: dir.to_owned() })
+        Err(Error::MissingBpeFiles {
+            dir: dir.to_owned(),
+        })
     }
 }

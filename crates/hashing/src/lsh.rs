@@ -262,7 +262,16 @@ mod tests {
     fn spec_toy_bucket() {
         // Spec §3.4: features [(100, 1.0), (2000, 0.5)] give bucket 32446.
         let h = toy_hasher();
-        let f = [Feature { id: 100, weight: 1.0 }, Feature { id: 2000, weight: 0.5 }];
+        let f = [
+            Feature {
+                id: 100,
+                weight: 1.0,
+            },
+            Feature {
+                id: 2000,
+                weight: 0.5,
+            },
+        ];
         assert_eq!(h.bucket_of(&f), 32446);
     }
 
@@ -272,7 +281,10 @@ mod tests {
         // cat-c-at-ca-t → cat - c - at - ca - t; `-` dropped; n + 1 = 4.
         let f = h.features("cat").unwrap();
         let got: Vec<(u32, f64)> = f.iter().map(|f| (f.id, f.weight)).collect();
-        assert_eq!(got, [(5, 1.0), (0, 1.0 / 3.0), (4, 0.5), (6, 0.5), (2, 1.0 / 3.0)]);
+        assert_eq!(
+            got,
+            [(5, 1.0), (0, 1.0 / 3.0), (4, 0.5), (6, 0.5), (2, 1.0 / 3.0)]
+        );
     }
 
     #[test]

@@ -87,8 +87,14 @@ mod tests {
     #[test]
     fn key_and_buckets_are_configurable() {
         let h = Md5Hasher::new(b"fr", 1000).unwrap();
-        assert_ne!(h.signature("hello"), Md5Hasher::default().signature("hello"));
+        assert_ne!(
+            h.signature("hello"),
+            Md5Hasher::default().signature("hello")
+        );
         assert!((5..1005).contains(&h.bucket("hello")));
-        assert!(matches!(Md5Hasher::new(b"en", 0), Err(crate::Error::InvalidBuckets(0))));
+        assert!(matches!(
+            Md5Hasher::new(b"en", 0),
+            Err(crate::Error::InvalidBuckets(0))
+        ));
     }
 }

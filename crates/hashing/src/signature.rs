@@ -105,11 +105,23 @@ mod tests {
     #[test]
     fn pool_indices_of_spec_vectors() {
         let cases = [
-            ("1dec56025892c637efb2601c8e1a3ab4", [120, 710, 385, 601, 588, 100, 508, 947, 385, 457, 903, 571, 181]),
-            ("b9386d96710ddd52bc49ff0033ead10f", [741, 903, 870, 626, 56, 470, 176, 74, 1021, 4, 251, 722, 16]),
+            (
+                "1dec56025892c637efb2601c8e1a3ab4",
+                [
+                    120, 710, 385, 601, 588, 100, 508, 947, 385, 457, 903, 571, 181,
+                ],
+            ),
+            (
+                "b9386d96710ddd52bc49ff0033ead10f",
+                [741, 903, 870, 626, 56, 470, 176, 74, 1021, 4, 251, 722, 16],
+            ),
         ];
         for (hex, expected) in cases {
-            assert_eq!(Signature::from_hex(hex).unwrap().pool_indices(), expected, "{hex}");
+            assert_eq!(
+                Signature::from_hex(hex).unwrap().pool_indices(),
+                expected,
+                "{hex}"
+            );
         }
     }
 
@@ -127,7 +139,10 @@ mod tests {
         assert_eq!(Signature::from_hex(&s.to_hex()), Some(s));
         assert_eq!(Signature::from_hex("xyz"), None);
         assert_eq!(Signature::from_hex(&"g".repeat(32)), None);
-        assert_eq!(Signature::from_hex("+0000000000000000000000000000000"), None);
+        assert_eq!(
+            Signature::from_hex("+0000000000000000000000000000000"),
+            None
+        );
     }
 
     #[test]

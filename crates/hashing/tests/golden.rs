@@ -22,17 +22,26 @@ impl Report {
     fn check<T: PartialEq + std::fmt::Debug>(&mut self, field: &str, id: &str, got: T, want: T) {
         *self.checked.entry(field.to_owned()).or_default() += 1;
         if got != want {
-            self.failures.push(format!("{id} {field}: got {got:?}, want {want:?}"));
+            self.failures
+                .push(format!("{id} {field}: got {got:?}, want {want:?}"));
         }
     }
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().expect("array").iter().map(|x| x.as_str().expect("string").to_owned()).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_str().expect("string").to_owned())
+        .collect()
 }
 
 fn ints(v: &Value) -> Vec<Option<u64>> {
-    v.as_array().expect("array").iter().map(Value::as_u64).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(Value::as_u64)
+        .collect()
 }
 
 fn check_text(
@@ -45,20 +54,47 @@ fn check_text(
     let id = rec["id"].as_str().unwrap_or("?");
     let text = rec[format!("text{suffix}")].as_str().expect("text");
     let tokens = pre_tokenize(text);
-    report.check(&format!("tokens{suffix}"), id, &tokens, &strings(&rec[format!("tokens{suffix}")]));
+    report.check(
+        &format!("tokens{suffix}"),
+        id,
+        &tokens,
+        &strings(&rec[format!("tokens{suffix}")]),
+    );
     let sigs: Vec<_> = tokens.iter().map(|t| md5.signature(t)).collect();
     let hex: Vec<String> = sigs.iter().map(|s| s.to_hex()).collect();
-    report.check(&format!("md5_hex{suffix}"), id, hex, strings(&rec[format!("md5_hex{suffix}")]));
-    let buckets: Vec<Option<u64>> = tokens.iter().map(|t| Some(u64::from(md5.bucket(t)))).collect();
-    report.check(&format!("md5_bucket{suffix}"), id, buckets, ints(&rec[format!("md5_bucket{suffix}")]));
+    report.check(
+        &format!("md5_hex{suffix}"),
+        id,
+        hex,
+        strings(&rec[format!("md5_hex{suffix}")]),
+    );
+    let buckets: Vec<Option<u64>> = tokens
+        .iter()
+        .map(|t| Some(u64::from(md5.bucket(t))))
+        .collect();
+    report.check(
+        &format!("md5_bucket{suffix}"),
+        id,
+        buckets,
+        ints(&rec[format!("md5_bucket{suffix}")]),
+    );
     if let Some(pool) = rec.get(format!("pool{suffix}")) {
         let want: Vec<Vec<u64>> = pool
             .as_array()
             .expect("pool")
             .iter()
-            .map(|row| row.as_array().expect("row").iter().map(|x| x.as_u64().expect("int")).collect())
+            .map(|row| {
+                row.as_array()
+                    .expect("row")
+                    .iter()
+                    .map(|x| x.as_u64().expect("int"))
+                    .collect()
+            })
             .collect();
-        let got: Vec<Vec<u64>> = sigs.iter().map(|s| s.pool_indices().iter().map(|&i| u64::from(i)).collect()).collect();
+        let got: Vec<Vec<u64>> = sigs
+            .iter()
+            .map(|s| s.pool_indices().iter().map(|&i| u64::from(i)).collect())
+            .collect();
         report.check(&format!("pool{suffix}"), id, got, want);
     }
     let Some(lsh) = lsh else { return };
@@ -67,10 +103,20 @@ fn check_text(
     for (k, token) in tokens.iter().enumerate() {
         // `null` marks words above the exact-parity cap.
         if let Some(h) = want_hex[k].as_str() {
-            report.check(&format!("lsh_hex{suffix}"), id, lsh.signature(token).unwrap().to_hex(), h.to_owned());
+            report.check(
+                &format!("lsh_hex{suffix}"),
+                id,
+                lsh.signature(token).unwrap().to_hex(),
+                h.to_owned(),
+            );
         }
         if let Some(b) = want_bucket[k] {
-            report.check(&format!("lsh_bucket{suffix}"), id, u64::from(lsh.bucket(token).unwrap()), b);
+            report.check(
+                &format!("lsh_bucket{suffix}"),
+                id,
+                u64::from(lsh.bucket(token).unwrap()),
+                b,
+            );
         }
     }
 }
@@ -82,16 +128,41 @@ fn check_encoded(report: &mut Report, rec: &Value, md5: &Md5Hasher) {
         text_b: rec.get("text_b").and_then(Value::as_str),
     };
     for (key, value) in rec.as_object().expect("object") {
-        let Some(len) = key.strip_prefix("encoded_") else { continue };
-        let len: usize = len.parse().expect("encoded_<N>");
-        let seq = SequenceEncoder::new(md5, len).unwrap().encode_ids(input).unwrap();
-        let want = |k: &str| -> Vec<u64> {
-            value[k].as_array().expect(k).iter().map(|x| x.as_u64().expect("int")).collect()
+        let Some(len) = key.strip_prefix("encoded_") else {
+            continue;
         };
-        report.check(&format!("{key}.input_ids"), id, seq.input_ids.iter().map(|&x| u64::from(x)).collect(), want("input_ids"));
-        report.check(&format!("{key}.attention_mask"), id, seq.attention_mask.iter().map(|&x| u64::from(x)).collect(), want("attention_mask"));
+        let len: usize = len.parse().expect("encoded_<N>");
+        let seq = SequenceEncoder::new(md5, len)
+            .unwrap()
+            .encode_ids(input)
+            .unwrap();
+        let want = |k: &str| -> Vec<u64> {
+            value[k]
+                .as_array()
+                .expect(k)
+                .iter()
+                .map(|x| x.as_u64().expect("int"))
+                .collect()
+        };
+        report.check(
+            &format!("{key}.input_ids"),
+            id,
+            seq.input_ids.iter().map(|&x| u64::from(x)).collect(),
+            want("input_ids"),
+        );
+        report.check(
+            &format!("{key}.attention_mask"),
+            id,
+            seq.attention_mask.iter().map(|&x| u64::from(x)).collect(),
+            want("attention_mask"),
+        );
         if value.get("position_ids").is_some() {
-            report.check(&format!("{key}.position_ids"), id, seq.position_ids.iter().map(|&x| u64::from(x)).collect(), want("position_ids"));
+            report.check(
+                &format!("{key}.position_ids"),
+                id,
+                seq.position_ids.iter().map(|&x| u64::from(x)).collect(),
+                want("position_ids"),
+            );
         }
     }
 }
@@ -113,12 +184,21 @@ fn run_file(name: &str) -> Report {
 
 fn assert_all_equal(name: &str) {
     let report = run_file(name);
-    assert!(report.checked.get("tokens").copied().unwrap_or(0) > 0, "{name}: nothing checked");
+    assert!(
+        report.checked.get("tokens").copied().unwrap_or(0) > 0,
+        "{name}: nothing checked"
+    );
     assert!(
         report.failures.is_empty(),
         "{name}: {} mismatches:\n{}",
         report.failures.len(),
-        report.failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        report
+            .failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 

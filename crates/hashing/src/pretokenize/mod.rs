@@ -22,7 +22,10 @@ pub fn is_py_word(ch: char) -> bool {
 /// Python's `re` `\s` for `str` patterns: `ch.isspace()` (includes U+001C..U+001F).
 pub fn is_py_space(ch: char) -> bool {
     if ch.is_ascii() {
-        return matches!(ch, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\x1c'..='\x1f');
+        return matches!(
+            ch,
+            '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\x1c'..='\x1f'
+        );
     }
     in_ranges(tables::SPACE, ch)
 }
@@ -160,9 +163,9 @@ mod tests {
         check(
             "Hello world! My dog's cute... e-mail: x@y.com 3.14 naïve CAFÉ __init__ \"quoted\"?!",
             &[
-                "hello", "world", "!", "my", "dog", "'", "s", "cute", "...", "e", "-", "mail",
-                ":", "x", "@", "y", ".", "com", "3", ".", "14", "naïve", "café", "__init__",
-                "\"", "quoted", "\"?!",
+                "hello", "world", "!", "my", "dog", "'", "s", "cute", "...", "e", "-", "mail", ":",
+                "x", "@", "y", ".", "com", "3", ".", "14", "naïve", "café", "__init__", "\"",
+                "quoted", "\"?!",
             ],
         );
     }
@@ -210,7 +213,10 @@ mod tests {
 
     #[test]
     fn literal_special_tokens_are_split() {
-        check("<s> </s> <pad>", &["<", "s", ">", "</", "s", ">", "<", "pad", ">"]);
+        check(
+            "<s> </s> <pad>",
+            &["<", "s", ">", "</", "s", ">", "<", "pad", ">"],
+        );
     }
 
     #[test]

@@ -12,8 +12,13 @@ pub fn data_dir() -> Option<PathBuf> {
         Some(d) if d.is_dir() => Some(d),
         other => {
             let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(!ci, "CI=true but HASHFORMER_DATA ({other:?}) is not a directory");
-            eprintln!("note: HASHFORMER_DATA not set or missing; skipping the parts that need data");
+            assert!(
+                !ci,
+                "CI=true but HASHFORMER_DATA ({other:?}) is not a directory"
+            );
+            eprintln!(
+                "note: HASHFORMER_DATA not set or missing; skipping the parts that need data"
+            );
             None
         }
     }
@@ -26,12 +31,17 @@ pub fn roberta_bpe() -> Option<RobertaBpe> {
 }
 
 /// The lines of a checked-in golden file.
+#[allow(dead_code)] // each test binary uses its own subset of these helpers
 pub fn golden_lines(name: &str) -> Vec<serde_json::Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name} line {}: {e}", i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{name} line {}: {e}", i + 1))
+        })
         .collect()
 }
