@@ -12,7 +12,14 @@ pub fn hashing(root: &Path, args: &[String]) -> Result<()> {
     let data = crate::data_dir(root);
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
-        .args(["bench", "-p", "hashformer-benches", "--bench", "hashing", "--"])
+        .args([
+            "bench",
+            "-p",
+            "hashformer-benches",
+            "--bench",
+            "hashing",
+            "--",
+        ])
         .env("HASHFORMER_DATA", &data)
         .current_dir(root);
     if quick {
@@ -23,7 +30,11 @@ pub fn hashing(root: &Path, args: &[String]) -> Result<()> {
         bail!("cargo bench failed ({status})");
     }
     let python = root.join("tools/golden/.venv/bin/python");
-    let python = if python.exists() { python } else { "python3".into() };
+    let python = if python.exists() {
+        python
+    } else {
+        "python3".into()
+    };
     let status = Command::new(&python)
         .arg(root.join("tools/bench/python_hashing.py"))
         .env("HASHFORMER_DATA", &data)

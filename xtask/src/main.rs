@@ -37,10 +37,7 @@ fn run(args: &[String]) -> Result<()> {
 /// The workspace root (the parent of `xtask/`).
 fn project_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or(manifest)
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
 /// `$HASHFORMER_DATA`, or `./data` under the project root.

@@ -32,7 +32,11 @@ fn check(root: &Path) -> Result<Vec<String>> {
     ];
     for file in files {
         let text = std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
-        let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let shown = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         let first = text.lines().next().unwrap_or("");
         if !(first.starts_with("//!") || first.starts_with("#![doc")) {
             problems.push(format!("{shown}: does not open with a `//!` doc comment"));

@@ -65,10 +65,12 @@ impl RobertaBpe {
             let mut parts = line.split(' ');
             match (parts.next(), parts.next(), parts.next()) {
                 (Some(a), Some(b), None) => merges.push((a.to_owned(), b.to_owned())),
-                _ => return Err(Error::Bpe(format!(
+                _ => {
+                    return Err(Error::Bpe(format!(
                     "merges.txt line {}: expected two pieces separated by a space, got {line:?}",
                     i + 1
-                ))),
+                )))
+                }
             }
         }
         let model = BPE::builder()

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::hasher::TokenHasher;
-use crate::pretokenize::pre_tokenize;
+use crate::pretokenize::Words;
 use crate::signature::Signature;
 use crate::special::{SpecialToken, NUM_HASH_BITS, ORDINARY_TOKEN_SPEC, POOL_CHUNKS};
 
@@ -28,6 +28,19 @@ pub struct Layout<'a> {
     pub slots: Vec<Slot<'a>>,
     /// Number of leading slots with attention mask 1.
     pub attended: usize,
+}
+
+impl<'a> Layout<'a> {
+    /// The words of the layout, in slot order.
+    pub fn words(&self) -> Vec<&'a str> {
+        self.slots
+            .iter()
+            .filter_map(|s| match *s {
+                Slot::Word(w) => Some(w),
+                Slot::Special(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// Lays out one text: `<s> words[..max_length-2] </s> <pad>…`.
@@ -239,12 +252,13 @@ impl<H: TokenHasher> SequenceEncoder<H> {
         input: TextInput<'_>,
         f: impl FnOnce(Layout<'_>) -> Result<T>,
     ) -> Result<T> {
-        let a = pre_tokenize(input.text);
+        let a = Words::new(input.text);
+        let a = a.to_strs();
         match input.text_b {
             None => f(layout_single(&a, self.max_length)),
             Some(text_b) => {
-                let b = pre_tokenize(text_b);
-                f(layout_pair(&a, &b, self.max_length))
+                let b = Words::new(text_b);
+                f(layout_pair(&a, &b.to_strs(), self.max_length))
             }
         }
     }
@@ -255,14 +269,19 @@ impl<H: TokenHasher> SequenceEncoder<H> {
     /// Only if the hasher fails (LSH: the BPE).
     pub fn encode_ids(&self, input: TextInput<'_>) -> Result<IdSequence> {
         self.with_layout(input, |layout| {
+            let words = layout.words();
+            let mut buckets = Vec::with_capacity(words.len());
+            self.hasher.buckets_into(&words, &mut buckets)?;
+            let mut buckets = buckets.into_iter();
             let input_ids = layout
                 .slots
                 .iter()
                 .map(|slot| match *slot {
-                    Slot::Special(t) => Ok(t.id()),
-                    Slot::Word(w) => self.hasher.bucket(w),
+                    Slot::Special(t) => t.id(),
+                    // One bucket was computed per word slot.
+                    Slot::Word(_) => buckets.next().expect("one bucket per word"),
                 })
-                .collect::<Result<Vec<_>>>()?;
+                .collect();
             let attention_mask = attention_mask(layout.attended, self.max_length);
             let position_ids = position_ids(&attention_mask);
             Ok(IdSequence {
@@ -279,6 +298,10 @@ impl<H: TokenHasher> SequenceEncoder<H> {
     /// Only if the hasher fails (LSH: the BPE).
     pub fn encode_hashes(&self, input: TextInput<'_>) -> Result<HashSequence> {
         self.with_layout(input, |layout| {
+            let words = layout.words();
+            let mut word_sigs = Vec::with_capacity(words.len());
+            self.hasher.signatures_into(&words, &mut word_sigs)?;
+            let mut word_sigs = word_sigs.into_iter();
             let mut spec_ids = Vec::with_capacity(self.max_length);
             let mut signatures = Vec::with_capacity(self.max_length);
             for slot in &layout.slots {
@@ -287,9 +310,10 @@ impl<H: TokenHasher> SequenceEncoder<H> {
                         spec_ids.push(t.id());
                         signatures.push(Signature::ZERO);
                     }
-                    Slot::Word(w) => {
+                    Slot::Word(_) => {
                         spec_ids.push(ORDINARY_TOKEN_SPEC);
-                        signatures.push(self.hasher.signature(w)?);
+                        // One signature was computed per word slot.
+                        signatures.push(word_sigs.next().expect("one signature per word"));
                     }
                 }
             }

@@ -35,6 +35,30 @@ pub trait TokenHasher: Send + Sync {
     /// # Errors
     /// As [`TokenHasher::bucket`].
     fn signature(&self, word: &str) -> Result<Signature>;
+
+    /// Appends the buckets of `words` to `out`, in order. Hashers that can hash many words
+    /// at once faster than one by one override this.
+    ///
+    /// # Errors
+    /// As [`TokenHasher::bucket`].
+    fn buckets_into(&self, words: &[&str], out: &mut Vec<u32>) -> Result<()> {
+        for w in words {
+            out.push(self.bucket(w)?);
+        }
+        Ok(())
+    }
+
+    /// Appends the signatures of `words` to `out`, in order (see
+    /// [`TokenHasher::buckets_into`]).
+    ///
+    /// # Errors
+    /// As [`TokenHasher::bucket`].
+    fn signatures_into(&self, words: &[&str], out: &mut Vec<Signature>) -> Result<()> {
+        for w in words {
+            out.push(self.signature(w)?);
+        }
+        Ok(())
+    }
 }
 
 impl TokenHasher for Md5Hasher {
@@ -44,6 +68,18 @@ impl TokenHasher for Md5Hasher {
 
     fn signature(&self, word: &str) -> Result<Signature> {
         Ok(Md5Hasher::signature(self, word))
+    }
+
+    fn buckets_into(&self, words: &[&str], out: &mut Vec<u32>) -> Result<()> {
+        let mut sigs = Vec::with_capacity(words.len());
+        Md5Hasher::signatures_into(self, words, &mut sigs);
+        out.extend(sigs.iter().map(|s| s.bucket(self.num_buckets())));
+        Ok(())
+    }
+
+    fn signatures_into(&self, words: &[&str], out: &mut Vec<Signature>) -> Result<()> {
+        Md5Hasher::signatures_into(self, words, out);
+        Ok(())
     }
 }
 
@@ -65,6 +101,13 @@ impl<H: TokenHasher + ?Sized> TokenHasher for &H {
     fn signature(&self, word: &str) -> Result<Signature> {
         (**self).signature(word)
     }
+    fn buckets_into(&self, words: &[&str], out: &mut Vec<u32>) -> Result<()> {
+        (**self).buckets_into(words, out)
+    }
+
+    fn signatures_into(&self, words: &[&str], out: &mut Vec<Signature>) -> Result<()> {
+        (**self).signatures_into(words, out)
+    }
 }
 
 impl<H: TokenHasher + ?Sized> TokenHasher for Box<H> {
@@ -74,6 +117,13 @@ impl<H: TokenHasher + ?Sized> TokenHasher for Box<H> {
 
     fn signature(&self, word: &str) -> Result<Signature> {
         (**self).signature(word)
+    }
+    fn buckets_into(&self, words: &[&str], out: &mut Vec<u32>) -> Result<()> {
+        (**self).buckets_into(words, out)
+    }
+
+    fn signatures_into(&self, words: &[&str], out: &mut Vec<Signature>) -> Result<()> {
+        (**self).signatures_into(words, out)
     }
 }
 
@@ -103,7 +153,7 @@ impl<V: Copy> WordCache<V> {
         if self.per_shard == 0 {
             return compute();
         }
-        let shard = &self.shards[self.hasher.hash_one(word) as usize % SHARDS];
+        let shard = &self.shards[self.shard_of(word)];
         // A poisoned lock only means another thread panicked mid-insert; the map is still
         // a valid memo, so keep using it.
         if let Some(&v) = shard.read().unwrap_or_else(|e| e.into_inner()).get(word) {
@@ -116,6 +166,51 @@ impl<V: Copy> WordCache<V> {
         }
         map.insert(word.into(), v);
         Ok(v)
+    }
+
+    /// Fills `out` (already holding one slot per word) from the cache, computing the
+    /// misses with one batched call.
+    fn fill_batch(
+        &self,
+        words: &[&str],
+        out: &mut [V],
+        compute: impl FnOnce(&[&str], &mut Vec<V>) -> Result<()>,
+    ) -> Result<()> {
+        if self.per_shard == 0 {
+            let mut computed = Vec::with_capacity(words.len());
+            compute(words, &mut computed)?;
+            out.copy_from_slice(&computed);
+            return Ok(());
+        }
+        let mut missing: Vec<usize> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let shard = &self.shards[self.shard_of(w)];
+            match shard.read().unwrap_or_else(|e| e.into_inner()).get(*w) {
+                Some(&v) => out[i] = v,
+                None => missing.push(i),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let miss_words: Vec<&str> = missing.iter().map(|&i| words[i]).collect();
+        let mut computed = Vec::with_capacity(miss_words.len());
+        compute(&miss_words, &mut computed)?;
+        for (&i, v) in missing.iter().zip(computed) {
+            out[i] = v;
+            let mut map = self.shards[self.shard_of(words[i])]
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            if map.len() >= self.per_shard {
+                map.clear();
+            }
+            map.insert(words[i].into(), v);
+        }
+        Ok(())
+    }
+
+    fn shard_of(&self, word: &str) -> usize {
+        self.hasher.hash_one(word) as usize % SHARDS
     }
 
     fn len(&self) -> usize {
@@ -177,6 +272,23 @@ impl<H: TokenHasher> TokenHasher for CachedHasher<H> {
         self.signatures
             .get_or_try(word, || self.inner.signature(word))
     }
+
+    fn buckets_into(&self, words: &[&str], out: &mut Vec<u32>) -> Result<()> {
+        let start = out.len();
+        out.resize(start + words.len(), 0);
+        self.buckets.fill_batch(words, &mut out[start..], |w, o| {
+            self.inner.buckets_into(w, o)
+        })
+    }
+
+    fn signatures_into(&self, words: &[&str], out: &mut Vec<Signature>) -> Result<()> {
+        let start = out.len();
+        out.resize(start + words.len(), Signature::ZERO);
+        self.signatures
+            .fill_batch(words, &mut out[start..], |w, o| {
+                self.inner.signatures_into(w, o)
+            })
+    }
 }
 
 #[cfg(test)]
@@ -203,6 +315,16 @@ mod tests {
             "{}",
             cached.buckets.len()
         );
+        let words: Vec<String> = (0..300).map(|i| format!("w{}", i % 120)).collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let (mut got, mut want) = (vec![7], vec![7]);
+        cached.buckets_into(&refs, &mut got).unwrap();
+        plain.buckets_into(&refs, &mut want).unwrap();
+        assert_eq!(got, want);
+        let (mut got, mut want) = (Vec::new(), Vec::new());
+        cached.signatures_into(&refs, &mut got).unwrap();
+        TokenHasher::signatures_into(&plain, &refs, &mut want).unwrap();
+        assert_eq!(got, want);
         let off = CachedHasher::with_capacity(Md5Hasher::default(), 0);
         assert_eq!(off.bucket("x").unwrap(), plain.bucket("x"));
         assert_eq!(off.buckets.len(), 0);

@@ -7,6 +7,7 @@ mod hasher;
 mod load;
 mod lsh;
 mod md5;
+mod md5_lanes;
 mod mt19937;
 mod pretokenize;
 mod signature;
@@ -24,7 +25,7 @@ pub use lsh::{
 };
 pub use md5::Md5Hasher;
 pub use mt19937::LegacyRandomState;
-pub use pretokenize::{is_py_space, is_py_word, pre_tokenize, py_lower, split_words};
+pub use pretokenize::{is_py_space, is_py_word, pre_tokenize, py_lower, split_words, Words};
 pub use signature::Signature;
 pub use special::{
     SpecialToken, DEFAULT_MD5_KEY, DEFAULT_NUM_BUCKETS, HASH_ID_OFFSET, NUM_HASH_BITS,

@@ -2,16 +2,19 @@
 //! `Md5Tokenizer._get_md5`, `Md5ValueTokenizer._get_md5_value`).
 
 use hmac::{Hmac, KeyInit, Mac};
-use md5::Md5;
+use md5::{Digest, Md5};
 
+use crate::md5_lanes::{KeyedMd5, LANES, MAX_SHORT_MESSAGE};
 use crate::signature::Signature;
 use crate::special::{DEFAULT_MD5_KEY, DEFAULT_NUM_BUCKETS};
 
 /// HMAC-MD5 token hasher. The key is absorbed once at construction; hashing a token clones
-/// the pre-keyed state.
+/// the pre-keyed state. [`Md5Hasher::signatures_into`] hashes many tokens at once, several
+/// side by side, which is several times faster per token on one core.
 #[derive(Clone)]
 pub struct Md5Hasher {
     keyed: Hmac<Md5>,
+    lanes: KeyedMd5,
     num_buckets: u32,
 }
 
@@ -41,7 +44,17 @@ impl Md5Hasher {
         }
         // HMAC accepts keys of any length, so this cannot fail.
         let keyed = Hmac::<Md5>::new_from_slice(key).expect("HMAC takes keys of any length");
-        Ok(Self { keyed, num_buckets })
+        // HMAC replaces a key longer than the block by its digest.
+        let lanes = if key.len() > 64 {
+            KeyedMd5::new(&Md5::digest(key))
+        } else {
+            KeyedMd5::new(key)
+        };
+        Ok(Self {
+            keyed,
+            lanes,
+            num_buckets,
+        })
     }
 
     /// Number of Emb buckets (ids lie in `5..5 + num_buckets`).
@@ -60,6 +73,41 @@ impl Md5Hasher {
     /// The Emb_MD5 bucket id `(N mod num_buckets) + 5`.
     pub fn bucket(&self, token: &str) -> u32 {
         self.signature(token).bucket(self.num_buckets)
+    }
+
+    /// Appends the signatures of `tokens` to `out`, in order: the same values as
+    /// [`Md5Hasher::signature`], computed [`LANES`] short tokens at a time.
+    pub fn signatures_into<S: AsRef<str>>(&self, tokens: &[S], out: &mut Vec<Signature>) {
+        let start = out.len();
+        out.resize(start + tokens.len(), Signature::ZERO);
+        let out = &mut out[start..];
+        let mut short: Vec<usize> = Vec::with_capacity(LANES);
+        let flush = |short: &mut Vec<usize>, out: &mut [Signature]| {
+            let messages: Vec<&[u8]> = short
+                .iter()
+                .map(|&i| tokens[i].as_ref().as_bytes())
+                .collect();
+            let mut digests = [0u128; LANES];
+            self.lanes.digest_short(&messages, &mut digests);
+            for (&i, d) in short.iter().zip(digests) {
+                out[i] = Signature(d);
+            }
+            short.clear();
+        };
+        for (i, token) in tokens.iter().enumerate() {
+            let token = token.as_ref();
+            if token.len() <= MAX_SHORT_MESSAGE {
+                short.push(i);
+                if short.len() == LANES {
+                    flush(&mut short, out);
+                }
+            } else {
+                out[i] = self.signature(token);
+            }
+        }
+        if !short.is_empty() {
+            flush(&mut short, out);
+        }
     }
 }
 
@@ -81,6 +129,29 @@ mod tests {
         for (token, hex, bucket) in cases {
             assert_eq!(h.signature(token).to_hex(), hex, "{token}");
             assert_eq!(h.bucket(token), bucket, "{token}");
+        }
+    }
+
+    #[test]
+    fn batched_signatures_equal_single_ones() {
+        let long = "x".repeat(200);
+        let tokens: Vec<String> = (0..37)
+            .map(|i| {
+                if i % 9 == 4 {
+                    format!("{long}{i}")
+                } else {
+                    "é".repeat(i)
+                }
+            })
+            .collect();
+        for key in [&b"en"[..], &[7u8; 100][..]] {
+            let h = Md5Hasher::new(key, 50_260).unwrap();
+            let mut out = vec![Signature(1)];
+            h.signatures_into(&tokens, &mut out);
+            assert_eq!(out[0], Signature(1));
+            for (t, s) in tokens.iter().zip(&out[1..]) {
+                assert_eq!(*s, h.signature(t), "{t:?}");
+            }
         }
     }
 

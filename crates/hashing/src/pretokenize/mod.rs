@@ -135,6 +135,43 @@ pub fn split_words(lowered: &str) -> Vec<std::ops::Range<usize>> {
     spans
 }
 
+/// The words of a text, pre-tokenised without one allocation per word: the lower-cased
+/// text and the byte ranges of its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    lowered: String,
+    spans: Vec<std::ops::Range<usize>>,
+}
+
+impl Words {
+    /// Pre-tokenises `text` (see [`pre_tokenize`]).
+    pub fn new(text: &str) -> Self {
+        let lowered = py_lower(text);
+        let spans = split_words(&lowered);
+        Self { lowered, spans }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are no words.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The words, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.spans.iter().map(|r| &self.lowered[r.clone()])
+    }
+
+    /// The words as a vector of slices.
+    pub fn to_strs(&self) -> Vec<&str> {
+        self.iter().collect()
+    }
+}
+
 /// The reference pre-tokeniser: `re.findall(r"\w+|[^\w\s]+", text.lower())` with Python
 /// 3.11 semantics. Any `&str` is valid input.
 ///
@@ -143,11 +180,7 @@ pub fn split_words(lowered: &str) -> Vec<std::ops::Range<usize>> {
 /// assert_eq!(pre_tokenize("Hello world! e-mail"), ["hello", "world", "!", "e", "-", "mail"]);
 /// ```
 pub fn pre_tokenize(text: &str) -> Vec<String> {
-    let lowered = py_lower(text);
-    split_words(&lowered)
-        .into_iter()
-        .map(|r| lowered[r].to_owned())
-        .collect()
+    Words::new(text).iter().map(str::to_owned).collect()
 }
 
 #[cfg(test)]
