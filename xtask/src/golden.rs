@@ -19,6 +19,8 @@ pub fn run(root: &Path) -> Result<()> {
     let python = golden.join(".venv/bin/python");
     let status = Command::new(&python)
         .arg(golden.join("make_golden.py"))
+        .arg("--out")
+        .arg(root.join("crates/hashing/tests/golden"))
         .env("HASHFORMER_DATA", crate::data_dir(root))
         .current_dir(root)
         .status()

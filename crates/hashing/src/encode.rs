@@ -272,14 +272,17 @@ impl<H: TokenHasher> SequenceEncoder<H> {
             let words = layout.words();
             let mut buckets = Vec::with_capacity(words.len());
             self.hasher.buckets_into(&words, &mut buckets)?;
-            let mut buckets = buckets.into_iter();
+            // One bucket was computed per word slot, in slot order.
+            let mut next_word = 0;
             let input_ids = layout
                 .slots
                 .iter()
                 .map(|slot| match *slot {
                     Slot::Special(t) => t.id(),
-                    // One bucket was computed per word slot.
-                    Slot::Word(_) => buckets.next().expect("one bucket per word"),
+                    Slot::Word(_) => {
+                        next_word += 1;
+                        buckets[next_word - 1]
+                    }
                 })
                 .collect();
             let attention_mask = attention_mask(layout.attended, self.max_length);
@@ -301,7 +304,7 @@ impl<H: TokenHasher> SequenceEncoder<H> {
             let words = layout.words();
             let mut word_sigs = Vec::with_capacity(words.len());
             self.hasher.signatures_into(&words, &mut word_sigs)?;
-            let mut word_sigs = word_sigs.into_iter();
+            let mut next_word = 0;
             let mut spec_ids = Vec::with_capacity(self.max_length);
             let mut signatures = Vec::with_capacity(self.max_length);
             for slot in &layout.slots {
@@ -312,8 +315,9 @@ impl<H: TokenHasher> SequenceEncoder<H> {
                     }
                     Slot::Word(_) => {
                         spec_ids.push(ORDINARY_TOKEN_SPEC);
-                        // One signature was computed per word slot.
-                        signatures.push(word_sigs.next().expect("one signature per word"));
+                        // One signature was computed per word slot, in slot order.
+                        signatures.push(word_sigs[next_word]);
+                        next_word += 1;
                     }
                 }
             }

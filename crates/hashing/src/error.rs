@@ -9,6 +9,9 @@ pub enum Error {
     /// A bucket count of zero.
     #[error("the number of buckets must be positive, got {0}")]
     InvalidBuckets(u32),
+    /// An HMAC key the MAC implementation refused.
+    #[error("invalid HMAC key: {0}")]
+    InvalidKey(String),
     /// A sequence length too short to hold the special tokens.
     #[error("max_length must be at least {min} (room for the special tokens), got {max_length}")]
     InvalidMaxLength {

@@ -127,7 +127,7 @@ impl std::fmt::Debug for LshHasher {
 impl LshHasher {
     /// The reference configuration: 50260 buckets, rotator seed 42.
     pub fn new(bpe: RobertaBpe) -> Self {
-        Self::with_config(bpe, LshConfig::default()).expect("the default configuration is valid")
+        Self::build(bpe, LshConfig::default())
     }
 
     /// A hasher with a custom bucket count or rotator seed.
@@ -138,11 +138,16 @@ impl LshHasher {
         if config.num_buckets == 0 {
             return Err(crate::Error::InvalidBuckets(0));
         }
+        Ok(Self::build(bpe, config))
+    }
+
+    /// Builds a hasher from a validated configuration (`num_buckets > 0`).
+    fn build(bpe: RobertaBpe, config: LshConfig) -> Self {
         let rotator = LegacyRandomState::new(config.rotator_seed)
             .normals(config.num_buckets as usize)
             .into_boxed_slice();
         let rows = (0..bpe.vocab_size()).map(|_| OnceLock::new()).collect();
-        Ok(Self { bpe, rotator, rows })
+        Self { bpe, rotator, rows }
     }
 
     /// Number of Emb_LSH buckets.

@@ -37,13 +37,16 @@ impl Md5Hasher {
     /// buckets (the reference uses 50260).
     ///
     /// # Errors
-    /// [`Error::InvalidBuckets`](crate::Error::InvalidBuckets) if `num_buckets` is 0.
+    /// [`Error::InvalidBuckets`](crate::Error::InvalidBuckets) if `num_buckets` is 0
+    /// ([`Error::InvalidKey`](crate::Error::InvalidKey) is reserved for the HMAC API;
+    /// HMAC-MD5 takes keys of any length).
     pub fn new(key: &[u8], num_buckets: u32) -> crate::Result<Self> {
         if num_buckets == 0 {
             return Err(crate::Error::InvalidBuckets(num_buckets));
         }
-        // HMAC accepts keys of any length, so this cannot fail.
-        let keyed = Hmac::<Md5>::new_from_slice(key).expect("HMAC takes keys of any length");
+        // HMAC accepts keys of any length; the error exists only in the generic API.
+        let keyed = Hmac::<Md5>::new_from_slice(key)
+            .map_err(|e| crate::Error::InvalidKey(e.to_string()))?;
         // HMAC replaces a key longer than the block by its digest.
         let lanes = if key.len() > 64 {
             KeyedMd5::new(&Md5::digest(key))

@@ -206,3 +206,18 @@ fn assert_all_equal(name: &str) {
 fn reference_sample_matches_the_official_code() {
     assert_all_equal("reference-sample.jsonl");
 }
+
+#[test]
+fn glue_dev_sentences_match_the_python_implementation() {
+    assert_all_equal("glue.jsonl");
+}
+
+#[test]
+fn wikipedia_lines_match_the_python_implementation() {
+    assert_all_equal("wiki.jsonl");
+}
+
+#[test]
+fn unicode_edge_cases_match_the_python_implementation() {
+    assert_all_equal("unicode.jsonl");
+}
