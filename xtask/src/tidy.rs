@@ -1,5 +1,5 @@
 //! House rules as a check: every Rust file opens with `//!` (or `#![doc`), and no
-//! `todo!`/`unimplemented!`, `#[should_panic]`, `#[ignore]` or trailing whitespace lands.
+//! `todo`/`unimplemented` macros, `should_panic` or `ignore` test attributes or trailing whitespace lands.
 
 use std::path::{Path, PathBuf};
 
