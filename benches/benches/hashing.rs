@@ -16,11 +16,14 @@
 //! - `md5/signatures_into`: [`Md5Hasher::signatures_into`] over the same tokens in one call:
 //!   the multi-lane batch path (several short tokens hashed side by side, same values) that
 //!   `encode_ids` uses.
+//! - `md5/memo_buckets`: [`WordMemo::buckets_into`] over the same tokens, memo warmed: the
+//!   per-token cost of a bucket on Zipfian text once the frequent words are known.
 //! - `md5/encode_ids`: [`SequenceEncoder::encode_ids`] at `max_length` 128 over every line,
-//!   end to end (pre-tokenise + hash the kept words + layout). Throughput counts all tokens
-//!   of the lines, as the Python end-to-end baseline does, although only the first 126 words
-//!   of a line are hashed.
-//! - `md5/encode_ids_cached`: the same through a warmed [`CachedHasher`].
+//!   end to end (pre-tokenise + hash the kept words + layout), with the word cache off.
+//!   Throughput counts all tokens of the lines, as the Python end-to-end baseline does,
+//!   although only the first 126 words of a line are hashed.
+//! - `md5/encode_ids_cached`: the same with the encoder's default per-worker word memo,
+//!   warmed (the production configuration).
 //! - `lsh/cold/signature`, `lsh/cold/bucket`: [`LshHasher`] over the first 300 distinct words.
 //! - `lsh/cached/signature`, `lsh/cached/bucket`: a warmed `CachedHasher<&LshHasher>` over
 //!   every token of the first 200 lines.
@@ -47,7 +50,7 @@ use criterion::{
 use flate2::read::GzDecoder;
 use hashformer_hashing::{
     pre_tokenize, CachedHasher, LshHasher, Md5Hasher, RobertaBpe, SequenceEncoder, TextInput,
-    TokenHasher, Words,
+    TokenHasher, WordMemo, Words, DEFAULT_CACHE_CAPACITY,
 };
 
 /// The corpus file, relative to `$HASHFORMER_DATA`.
@@ -186,8 +189,23 @@ fn hashing(c: &mut Criterion) {
             });
         });
 
+        let mut memo = WordMemo::new(DEFAULT_CACHE_CAPACITY);
+        let token_refs: &[&str] = &tokens;
+        let mut warm = Vec::new();
+        memo.buckets_into(&md5, token_refs, &mut warm)
+            .expect("MD5 hashing does not fail");
+        group.bench_function("memo_buckets", |b| {
+            b.iter(|| {
+                let mut buckets = Vec::with_capacity(token_refs.len());
+                memo.buckets_into(&md5, black_box(token_refs), &mut buckets)
+                    .expect("MD5 hashing does not fail");
+                black_box(&buckets);
+            });
+        });
+
         let encoder = SequenceEncoder::new(Md5Hasher::default(), MAX_LENGTH)
-            .expect("max_length 128 is valid");
+            .expect("max_length 128 is valid")
+            .with_cache_capacity(0);
         group.bench_function("encode_ids", |b| {
             b.iter(|| {
                 for line in &lines {
@@ -199,7 +217,7 @@ fn hashing(c: &mut Criterion) {
             });
         });
 
-        let cached = SequenceEncoder::new(CachedHasher::new(Md5Hasher::default()), MAX_LENGTH)
+        let cached = SequenceEncoder::new(Md5Hasher::default(), MAX_LENGTH)
             .expect("max_length 128 is valid");
         for line in &lines {
             cached

@@ -1,8 +1,11 @@
 //! Sequence construction: special tokens, the reference's truncation rule, padding,
 //! attention mask and RoBERTa position ids (spec §2.3, §4; reference `_proc_each`).
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
+use crate::cache::{WordMemo, DEFAULT_CACHE_CAPACITY};
 use crate::error::{Error, Result};
 use crate::hasher::TokenHasher;
 use crate::pretokenize::Words;
@@ -214,12 +217,36 @@ impl<'a> TextInput<'a> {
     }
 }
 
-/// Turns texts into fixed-length model inputs with a [`TokenHasher`]. Batch methods run on
-/// rayon's pool; wrap the hasher in a [`crate::CachedHasher`] to share a word cache.
-#[derive(Debug, Clone)]
+/// Turns texts into fixed-length model inputs with a [`TokenHasher`].
+///
+/// Words go through a bounded [`WordMemo`] (one per concurrent caller, kept in a small pool
+/// so rayon workers never share a lock per word); batch methods run on rayon's pool.
 pub struct SequenceEncoder<H> {
     hasher: H,
     max_length: usize,
+    cache_capacity: usize,
+    memos: Mutex<Vec<WordMemo>>,
+}
+
+impl<H: Clone> Clone for SequenceEncoder<H> {
+    fn clone(&self) -> Self {
+        Self {
+            hasher: self.hasher.clone(),
+            max_length: self.max_length,
+            cache_capacity: self.cache_capacity,
+            memos: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<H: std::fmt::Debug> std::fmt::Debug for SequenceEncoder<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SequenceEncoder")
+            .field("hasher", &self.hasher)
+            .field("max_length", &self.max_length)
+            .field("cache_capacity", &self.cache_capacity)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<H: TokenHasher> SequenceEncoder<H> {
@@ -234,7 +261,34 @@ impl<H: TokenHasher> SequenceEncoder<H> {
                 min: MIN_MAX_LENGTH,
             });
         }
-        Ok(Self { hasher, max_length })
+        Ok(Self {
+            hasher,
+            max_length,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+            memos: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Sets how many distinct words each worker's memo keeps per output kind (default
+    /// [`DEFAULT_CACHE_CAPACITY`]; 0 turns caching off).
+    #[must_use]
+    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self.memos = Mutex::new(Vec::new());
+        self
+    }
+
+    /// Runs `f` with a memo from the pool (a fresh one if all are in use).
+    fn with_memo<T>(&self, f: impl FnOnce(&mut WordMemo) -> T) -> T {
+        // A poisoned pool only lost a memo to a panic; the others are still valid.
+        let taken = self.memos.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut memo = taken.unwrap_or_else(|| WordMemo::new(self.cache_capacity));
+        let result = f(&mut memo);
+        self.memos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(memo);
+        result
     }
 
     /// The padded length.
@@ -271,7 +325,7 @@ impl<H: TokenHasher> SequenceEncoder<H> {
         self.with_layout(input, |layout| {
             let words = layout.words();
             let mut buckets = Vec::with_capacity(words.len());
-            self.hasher.buckets_into(&words, &mut buckets)?;
+            self.with_memo(|memo| memo.buckets_into(&self.hasher, &words, &mut buckets))?;
             // One bucket was computed per word slot, in slot order.
             let mut next_word = 0;
             let input_ids = layout
@@ -303,7 +357,7 @@ impl<H: TokenHasher> SequenceEncoder<H> {
         self.with_layout(input, |layout| {
             let words = layout.words();
             let mut word_sigs = Vec::with_capacity(words.len());
-            self.hasher.signatures_into(&words, &mut word_sigs)?;
+            self.with_memo(|memo| memo.signatures_into(&self.hasher, &words, &mut word_sigs))?;
             let mut next_word = 0;
             let mut spec_ids = Vec::with_capacity(self.max_length);
             let mut signatures = Vec::with_capacity(self.max_length);
@@ -435,6 +489,9 @@ mod tests {
     #[test]
     fn batch_matches_single() {
         let enc = SequenceEncoder::new(Md5Hasher::default(), 16).unwrap();
+        let uncached = SequenceEncoder::new(Md5Hasher::default(), 16)
+            .unwrap()
+            .with_cache_capacity(0);
         let inputs = [
             TextInput::single("one two"),
             TextInput::pair("three", "four five"),
@@ -443,6 +500,11 @@ mod tests {
         let batch = enc.encode_ids_batch(&inputs).unwrap();
         for (i, seq) in inputs.iter().zip(&batch) {
             assert_eq!(&enc.encode_ids(*i).unwrap(), seq);
+            assert_eq!(&uncached.encode_ids(*i).unwrap(), seq);
+        }
+        let hashes = enc.encode_hashes_batch(&inputs).unwrap();
+        for (i, seq) in inputs.iter().zip(&hashes) {
+            assert_eq!(&uncached.encode_hashes(*i).unwrap(), seq);
         }
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod bpe;
+mod cache;
 mod encode;
 mod error;
 mod hasher;
@@ -14,12 +15,13 @@ mod signature;
 mod special;
 
 pub use bpe::{BpePiece, RobertaBpe};
+pub use cache::{CachedHasher, WordMemo, DEFAULT_CACHE_CAPACITY};
 pub use encode::{
     layout_pair, layout_single, pair_truncation, position_ids, HashSequence, IdSequence, Layout,
     SequenceEncoder, Slot, TextInput, MIN_MAX_LENGTH,
 };
 pub use error::{Error, Result};
-pub use hasher::{CachedHasher, HashKind, TokenHasher, DEFAULT_CACHE_CAPACITY};
+pub use hasher::{HashKind, TokenHasher};
 pub use lsh::{
     features, variant_string, Feature, LshConfig, LshHasher, MAX_EXACT_WORD_CHARS, ROTATOR_SEED,
 };

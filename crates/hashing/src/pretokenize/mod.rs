@@ -61,10 +61,17 @@ pub fn py_lower(text: &str) -> String {
         return text.to_ascii_lowercase();
     }
     let mut out = String::with_capacity(text.len());
+    let mut ascii_from = 0;
     for (i, ch) in text.char_indices() {
         if ch.is_ascii() {
-            out.push(ch.to_ascii_lowercase());
-        } else if ch == CAPITAL_SIGMA {
+            continue;
+        }
+        // Flush the ASCII run before this character in one go.
+        out.push_str(&text[ascii_from..i]);
+        let run = out.len() - (i - ascii_from);
+        out[run..].make_ascii_lowercase();
+        ascii_from = i + ch.len_utf8();
+        if ch == CAPITAL_SIGMA {
             out.push(if is_final_sigma(text, i) { 'ς' } else { 'σ' });
         } else {
             match tables::LOWER.binary_search_by_key(&u32::from(ch), |&(cp, _)| cp) {
@@ -73,6 +80,9 @@ pub fn py_lower(text: &str) -> String {
             }
         }
     }
+    let run = out.len();
+    out.push_str(&text[ascii_from..]);
+    out[run..].make_ascii_lowercase();
     out
 }
 
@@ -112,24 +122,75 @@ fn class(ch: char) -> Class {
 /// characters, or maximal runs of characters that are neither word nor space. Returns
 /// byte ranges into `lowered`.
 pub fn split_words(lowered: &str) -> Vec<std::ops::Range<usize>> {
-    let mut spans = Vec::new();
-    let mut current: Option<(usize, Class)> = None;
-    for (i, ch) in lowered.char_indices() {
-        let c = class(ch);
-        match current {
-            Some((_, k)) if k == c => {}
-            Some((start, k)) => {
-                if k != Class::Space {
-                    spans.push(start..i);
-                }
-                current = Some((i, c));
+    if lowered.is_ascii() {
+        return split_ascii(lowered.as_bytes());
+    }
+    let bytes = lowered.as_bytes();
+    let mut spans = Vec::with_capacity(bytes.len() / 5 + 1);
+    // ASCII bytes are classified by table; only other characters are decoded.
+    let class_at = |i: usize| -> (Class, usize) {
+        let b = bytes[i];
+        if b.is_ascii() {
+            (ASCII_CLASS[usize::from(b)], 1)
+        } else {
+            // `i` is a char boundary: every step below advances by whole characters.
+            let ch = lowered[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            (class(ch), ch.len_utf8())
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let (current, width) = class_at(i);
+        let start = i;
+        i += width;
+        while i < bytes.len() {
+            let (next, width) = class_at(i);
+            if next != current {
+                break;
             }
-            None => current = Some((i, c)),
+            i += width;
+        }
+        if current != Class::Space {
+            spans.push(start..i);
         }
     }
-    if let Some((start, k)) = current {
-        if k != Class::Space {
-            spans.push(start..lowered.len());
+    spans
+}
+
+/// Classes of the ASCII bytes, as [`class`] gives them.
+const ASCII_CLASS: [Class; 128] = {
+    let mut table = [Class::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || c == b'_' {
+            Class::Word
+        } else if matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0x1c..=0x1f) {
+            Class::Space
+        } else {
+            Class::Other
+        };
+        b += 1;
+    }
+    table
+};
+
+/// [`split_words`] for ASCII text: one table look-up per byte.
+fn split_ascii(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::with_capacity(bytes.len() / 5 + 1);
+    let mut i = 0;
+    while i < bytes.len() {
+        let class = ASCII_CLASS[usize::from(bytes[i])];
+        let start = i;
+        i += 1;
+        while i < bytes.len() && ASCII_CLASS[usize::from(bytes[i])] == class {
+            i += 1;
+        }
+        if class != Class::Space {
+            spans.push(start..i);
         }
     }
     spans
@@ -245,6 +306,17 @@ mod tests {
     }
 
     #[test]
+    fn mixed_ascii_and_other_characters() {
+        check(
+            "a\x1cb  __x__ 3.14, e-mail?! \t\r\n \x00\x7f end",
+            &[
+                "a", "b", "__x__", "3", ".", "14", ",", "e", "-", "mail", "?!", "\x00\x7f", "end",
+            ],
+        );
+        check("café—naïve…x²y", &["café", "—", "naïve", "…", "x²y"]);
+    }
+
+    #[test]
     fn literal_special_tokens_are_split() {
         check(
             "<s> </s> <pad>",
@@ -261,6 +333,7 @@ mod tests {
     fn ascii_classes_match_tables() {
         for b in 0u8..128 {
             let ch = char::from(b);
+            assert!(ASCII_CLASS[usize::from(b)] == class(ch), "{b:#x}");
             assert_eq!(is_py_word(ch), in_ranges(tables::WORD, ch), "{b:#x}");
             assert_eq!(is_py_space(ch), in_ranges(tables::SPACE, ch), "{b:#x}");
         }
