@@ -86,12 +86,13 @@ impl Md5Hasher {
         let out = &mut out[start..];
         let mut short: Vec<usize> = Vec::with_capacity(LANES);
         let flush = |short: &mut Vec<usize>, out: &mut [Signature]| {
-            let messages: Vec<&[u8]> = short
-                .iter()
-                .map(|&i| tokens[i].as_ref().as_bytes())
-                .collect();
+            let mut messages: [&[u8]; LANES] = [&[]; LANES];
+            for (m, &i) in messages.iter_mut().zip(short.iter()) {
+                *m = tokens[i].as_ref().as_bytes();
+            }
             let mut digests = [0u128; LANES];
-            self.lanes.digest_short(&messages, &mut digests);
+            self.lanes
+                .digest_short(&messages[..short.len()], &mut digests);
             for (&i, d) in short.iter().zip(digests) {
                 out[i] = Signature(d);
             }
