@@ -1,1 +1,22 @@
 #![doc = include_str!("../README.md")]
+
+mod attention;
+mod checkpoint;
+mod config;
+mod error;
+mod hf;
+mod hf_keys;
+mod init;
+mod layer;
+mod model;
+
+pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
+pub use checkpoint::{load_config, load_weights, save, write_atomic, CONFIG_FILE, WEIGHTS_FILE};
+pub use config::{HashformerConfig, DEFAULT_BUCKETS};
+pub use error::{Error, Result};
+pub use hf::{HfConfig, ReferenceVocabCode};
+pub use layer::{attention_bias, Encoder, EncoderConfig, EncoderLayer};
+pub use model::{
+    ClassificationHead, HashformerForPretraining, HashformerForSequenceClassification,
+    HashformerModel, PRETRAIN_CLASSES,
+};

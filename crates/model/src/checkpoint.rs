@@ -1,0 +1,224 @@
+//! HF-style checkpoint directories: `config.json` + `model.safetensors` with the reference's
+//! tensor names and PyTorch layouts, so the published PyTorch HashFormer checkpoints (after
+//! conversion to safetensors) load here, and PyTorch users can load ours. Files are written
+//! atomically (temp file + rename in the same directory).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use burn::store::{
+    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+};
+
+use crate::config::HashformerConfig;
+use crate::error::{Error, Result};
+use crate::hf::HfConfig;
+use crate::hf_keys::{FROM_REFERENCE, TO_REFERENCE};
+use crate::model::{HashformerForPretraining, HashformerForSequenceClassification};
+
+/// Name of the configuration file of a checkpoint directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// Name of the weights file of a checkpoint directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
+/// disk, then renamed over `path`. A crash leaves the old file or the new one, never half.
+///
+/// # Errors
+/// [`Error::Io`] naming the file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io(e)
+    })
+}
+
+fn remapper(table: &[(&str, &str)]) -> KeyRemapper {
+    // The tables are constants checked by the round-trip tests, so they always compile.
+    KeyRemapper::from_patterns(table.to_vec()).expect("hf_keys patterns are valid regexes")
+}
+
+/// Saves `model` and its config into `dir` (created if missing).
+///
+/// # Errors
+/// [`Error::Io`] for the directory or files, [`Error::Tensor`] if serialisation fails.
+pub fn save<M: Module>(
+    model: &M,
+    config: &HashformerConfig,
+    architecture: &str,
+    dir: &Path,
+) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let weights = dir.join(WEIGHTS_FILE);
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .remap(remapper(TO_REFERENCE))
+        .skip_enum_variants(true)
+        .metadata("format", "pt");
+    model.save_into(&mut store).map_err(|e| Error::Tensor {
+        path: weights.clone(),
+        message: e.to_string(),
+    })?;
+    let bytes = store.get_bytes().map_err(|e| Error::Tensor {
+        path: weights.clone(),
+        message: e.to_string(),
+    })?;
+    write_atomic(&weights, &bytes)?;
+    let json = serde_json::to_string_pretty(&HfConfig::from_config(config, architecture)).map_err(
+        |e| Error::ConfigJson {
+            path: dir.join(CONFIG_FILE),
+            message: e.to_string(),
+        },
+    )?;
+    write_atomic(&dir.join(CONFIG_FILE), json.as_bytes())
+}
+
+/// Reads and validates `dir/config.json`.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::ConfigJson`] or [`Error::Config`], naming the file or field.
+pub fn load_config(dir: &Path) -> Result<HashformerConfig> {
+    let path = dir.join(CONFIG_FILE);
+    let text = fs::read_to_string(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    HfConfig::parse(&text, &path)?.to_config()
+}
+
+/// Loads the tensors of `dir/model.safetensors` into `model`. Every tensor of the model must
+/// be in the file with the same shape, except those whose path starts with one of
+/// `optional` (e.g. a head being fine-tuned from scratch); extra tensors in the file (a
+/// pooler, another head) are ignored.
+///
+/// # Errors
+/// [`Error::Safetensors`] for an unreadable or truncated file, [`Error::Tensor`] naming a
+/// missing tensor or a shape mismatch.
+pub fn load_weights<M: Module>(model: &mut M, dir: &Path, optional: &[&str]) -> Result<()> {
+    let path = dir.join(WEIGHTS_FILE);
+    let bytes = fs::read(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut store = SafetensorsStore::from_bytes(Some(bytes))
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .remap(remapper(FROM_REFERENCE))
+        .skip_enum_variants(true)
+        .allow_partial(true)
+        .validate(true);
+    let result = model.load_from(&mut store).map_err(|e| {
+        let message = e.to_string();
+        if message.contains("hape") || message.contains("DType") || message.contains("Validation") {
+            Error::Tensor {
+                path: path.clone(),
+                message,
+            }
+        } else {
+            Error::Safetensors {
+                path: path.clone(),
+                message,
+            }
+        }
+    })?;
+    if let Some(e) = result.errors.first() {
+        return Err(Error::Tensor {
+            path,
+            message: e.to_string(),
+        });
+    }
+    let missing: Vec<&str> = result
+        .missing
+        .iter()
+        .map(|(burn_path, _)| burn_path.as_str())
+        .filter(|p| !optional.iter().any(|prefix| p.starts_with(prefix)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Tensor {
+            path,
+            message: format!("missing tensors (our paths): {}", missing.join(", ")),
+        });
+    }
+    Ok(())
+}
+
+impl HashformerForPretraining {
+    /// HF architecture name written to `config.json`.
+    pub const ARCHITECTURE: &'static str = "RobertaForShuffleRandomThreeWayClassification";
+
+    /// Saves the model as an HF-style checkpoint directory.
+    ///
+    /// # Errors
+    /// See [`save`].
+    pub fn save_pretrained(&self, config: &HashformerConfig, dir: &Path) -> Result<()> {
+        save(self, config, Self::ARCHITECTURE, dir)
+    }
+
+    /// Loads a checkpoint directory onto `device`.
+    ///
+    /// # Errors
+    /// See [`load_config`] and [`load_weights`].
+    pub fn from_pretrained(dir: &Path, device: &Device) -> Result<(Self, HashformerConfig)> {
+        let config = load_config(dir)?;
+        let mut model = config.init_pretraining(device);
+        load_weights(&mut model, dir, &[])?;
+        Ok((model, config))
+    }
+}
+
+impl HashformerForSequenceClassification {
+    /// HF architecture name written to `config.json`.
+    pub const ARCHITECTURE: &'static str = "RobertaForSequenceClassification";
+
+    /// Saves the model as an HF-style checkpoint directory.
+    ///
+    /// # Errors
+    /// See [`save`].
+    pub fn save_pretrained(&self, config: &HashformerConfig, dir: &Path) -> Result<()> {
+        save(self, config, Self::ARCHITECTURE, dir)
+    }
+
+    /// Loads a checkpoint directory onto `device`. A checkpoint without a classifier (a
+    /// pre-trained encoder) gets a freshly initialised head with `num_labels` outputs
+    /// (`None` keeps the config's).
+    ///
+    /// # Errors
+    /// See [`load_config`] and [`load_weights`].
+    pub fn from_pretrained(
+        dir: &Path,
+        num_labels: Option<usize>,
+        device: &Device,
+    ) -> Result<(Self, HashformerConfig)> {
+        let mut config = load_config(dir)?;
+        if let Some(n) = num_labels {
+            config = config.with_num_labels(n);
+            config.validate()?;
+        }
+        let mut model = config.init_classification(device);
+        load_weights(&mut model, dir, &["classifier."])?;
+        Ok((model, config))
+    }
+}

@@ -1,0 +1,206 @@
+//! The model configuration: encoder size, embedding variant and hashing fields, with the
+//! `tiny`, `small` and `base` presets. HF `config.json` reading and writing is in `hf.rs`.
+
+use burn::prelude::*;
+use hashformer_embeddings::{EmbeddingKind, HashformerEmbeddingsConfig};
+use hashformer_hashing::{HashKind, DEFAULT_NUM_BUCKETS, HASH_ID_OFFSET};
+
+use crate::error::Error;
+use crate::layer::EncoderConfig;
+
+/// Everything needed to build a HashFormer; field names follow HF `config.json`.
+#[derive(Config, Debug, PartialEq)]
+pub struct HashformerConfig {
+    /// How tokens become vectors (Emb, Pool, Add, Proj, or the BPE baseline).
+    pub embedding_type: EmbeddingKind,
+    /// The hashing scheme (None for the BPE baseline).
+    pub hash_type: Option<HashKind>,
+    /// Model width.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads.
+    pub num_attention_heads: usize,
+    /// Feed-forward width.
+    pub intermediate_size: usize,
+    /// Emb buckets (ids `5..5 + num_buckets`); the table has `num_buckets + 5` rows.
+    #[config(default = 50260)]
+    pub num_buckets: usize,
+    /// Vocabulary size of the BPE baseline (roberta-base: 50265).
+    #[config(default = 50265)]
+    pub bpe_vocab_size: usize,
+    /// HMAC key of the MD5 scheme.
+    #[config(default = "String::from(\"en\")")]
+    pub hash_key: String,
+    /// Dropout after embeddings, attention and feed-forward outputs.
+    #[config(default = 0.1)]
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities.
+    #[config(default = 0.1)]
+    pub attention_probs_dropout_prob: f64,
+    /// Position table rows (RoBERTa: 514).
+    #[config(default = 514)]
+    pub max_position_embeddings: usize,
+    /// Token-type table rows (1).
+    #[config(default = 1)]
+    pub type_vocab_size: usize,
+    /// LayerNorm epsilon.
+    #[config(default = 1e-5)]
+    pub layer_norm_eps: f64,
+    /// Std of the truncated-normal initialisation.
+    #[config(default = 0.02)]
+    pub initializer_range: f64,
+    /// Labels of the sequence-classification head (1 = regression).
+    #[config(default = 2)]
+    pub num_labels: usize,
+}
+
+impl HashformerConfig {
+    /// 2 layers, width 32, 2 heads, feed-forward 64: unit tests (runs in milliseconds).
+    pub fn tiny(embedding_type: EmbeddingKind, hash_type: Option<HashKind>) -> Self {
+        Self::new(embedding_type, 32, 2, 2, 64).with_hash_type(hash_type)
+    }
+
+    /// 4 layers, width 256, 4 heads, feed-forward 1024: CPU pre-training runs.
+    pub fn small(embedding_type: EmbeddingKind, hash_type: Option<HashKind>) -> Self {
+        Self::new(embedding_type, 256, 4, 4, 1024).with_hash_type(hash_type)
+    }
+
+    /// RoBERTa-base: 12 layers, width 768, 12 heads, feed-forward 3072.
+    pub fn base(embedding_type: EmbeddingKind, hash_type: Option<HashKind>) -> Self {
+        Self::new(embedding_type, 768, 12, 12, 3072).with_hash_type(hash_type)
+    }
+
+    /// Rows of the id table: buckets + 5 specials (Emb) or the BPE vocabulary (baseline).
+    pub fn vocab_size(&self) -> usize {
+        match self.embedding_type {
+            EmbeddingKind::Vocab => self.bpe_vocab_size,
+            _ => self.num_buckets + HASH_ID_OFFSET as usize,
+        }
+    }
+
+    /// Checks what `init` assumes.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the field that is out of range or inconsistent.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        let bad = |field: &str, reason: String| {
+            Err(Error::Config {
+                field: field.to_owned(),
+                reason,
+            })
+        };
+        if self.hidden_size == 0 {
+            return bad("hidden_size", "must be positive".into());
+        }
+        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+            return bad(
+                "num_attention_heads",
+                format!(
+                    "must divide hidden_size {}, got {}",
+                    self.hidden_size, self.num_attention_heads
+                ),
+            );
+        }
+        if self.max_position_embeddings < 3 {
+            return bad(
+                "max_position_embeddings",
+                "needs at least 3 rows (padding offset 2)".into(),
+            );
+        }
+        if self.type_vocab_size == 0 {
+            return bad("type_vocab_size", "must be at least 1".into());
+        }
+        if self.num_labels == 0 {
+            return bad("num_labels", "must be at least 1".into());
+        }
+        for (field, p) in [
+            ("hidden_dropout_prob", self.hidden_dropout_prob),
+            (
+                "attention_probs_dropout_prob",
+                self.attention_probs_dropout_prob,
+            ),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return bad(field, format!("must be in [0, 1), got {p}"));
+            }
+        }
+        match (self.embedding_type, self.hash_type) {
+            (EmbeddingKind::Vocab, Some(h)) => bad(
+                "hash_type",
+                format!("the BPE baseline hashes nothing, got {h:?}"),
+            ),
+            (EmbeddingKind::Vocab, None) => Ok(()),
+            (_, None) => bad("hash_type", "hash variants need \"md5\" or \"lsh\"".into()),
+            (EmbeddingKind::Emb, Some(_)) if self.num_buckets == 0 => {
+                bad("num_buckets", "must be positive".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The input-layer configuration.
+    pub fn embeddings(&self) -> HashformerEmbeddingsConfig {
+        HashformerEmbeddingsConfig::new(self.embedding_type, self.hidden_size)
+            .with_vocab_size(self.vocab_size())
+            .with_max_position_embeddings(self.max_position_embeddings)
+            .with_type_vocab_size(self.type_vocab_size)
+            .with_layer_norm_eps(self.layer_norm_eps)
+            .with_hidden_dropout_prob(self.hidden_dropout_prob)
+            .with_initializer_range(self.initializer_range)
+    }
+
+    /// The encoder configuration.
+    pub fn encoder(&self) -> EncoderConfig {
+        EncoderConfig::new(
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.num_attention_heads,
+            self.intermediate_size,
+        )
+        .with_hidden_dropout_prob(self.hidden_dropout_prob)
+        .with_attention_probs_dropout_prob(self.attention_probs_dropout_prob)
+        .with_layer_norm_eps(self.layer_norm_eps)
+        .with_initializer_range(self.initializer_range)
+    }
+}
+
+/// The default number of Emb buckets, as `usize`.
+pub const DEFAULT_BUCKETS: usize = DEFAULT_NUM_BUCKETS as usize;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate_and_bad_fields_are_named() {
+        for kind in [
+            EmbeddingKind::Emb,
+            EmbeddingKind::Pool,
+            EmbeddingKind::Add,
+            EmbeddingKind::Proj,
+        ] {
+            HashformerConfig::base(kind, Some(HashKind::Md5))
+                .validate()
+                .unwrap();
+        }
+        HashformerConfig::tiny(EmbeddingKind::Vocab, None)
+            .validate()
+            .unwrap();
+        let err = HashformerConfig::tiny(EmbeddingKind::Proj, None)
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref field, .. } if field == "hash_type"),
+            "{err}"
+        );
+        let mut odd = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5));
+        odd.num_attention_heads = 3;
+        let err = odd.validate().unwrap_err();
+        assert!(err.to_string().contains("num_attention_heads"), "{err}");
+        assert_eq!(
+            HashformerConfig::base(EmbeddingKind::Emb, Some(HashKind::Lsh)).vocab_size(),
+            50265
+        );
+    }
+}

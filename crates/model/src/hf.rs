@@ -1,0 +1,322 @@
+//! `config.json` in the HF RoBERTa layout plus the hashing fields, and its conversion to
+//! [`HashformerConfig`]. Burn's `Config` derive cannot read HF files (no serde attributes),
+//! so this plain serde struct is the boundary.
+
+use std::path::Path;
+
+use hashformer_embeddings::EmbeddingKind;
+use hashformer_hashing::{HashKind, HASH_ID_OFFSET, NUM_HASH_BITS};
+use serde::{Deserialize, Serialize};
+
+use crate::config::HashformerConfig;
+use crate::error::{Error, Result};
+
+/// The reference picks the embedding class from `vocab_size`: 0 = Pool (`conj`), 1 = Add
+/// (`de`), 2 = Proj (`pcc`), anything larger = a table (`ori`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferenceVocabCode(pub usize);
+
+impl TryFrom<ReferenceVocabCode> for EmbeddingKind {
+    type Error = Error;
+
+    fn try_from(code: ReferenceVocabCode) -> Result<Self> {
+        Ok(match code.0 {
+            0 => EmbeddingKind::Pool,
+            1 => EmbeddingKind::Add,
+            2 => EmbeddingKind::Proj,
+            _ => EmbeddingKind::Emb,
+        })
+    }
+}
+
+fn reference_vocab_code(config: &HashformerConfig) -> usize {
+    match config.embedding_type {
+        EmbeddingKind::Pool => 0,
+        EmbeddingKind::Add => 1,
+        EmbeddingKind::Proj => 2,
+        EmbeddingKind::Emb | EmbeddingKind::Vocab => config.vocab_size(),
+    }
+}
+
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_model_type() -> String {
+    "roberta".into()
+}
+fn default_key() -> String {
+    "en".into()
+}
+const fn one() -> usize {
+    1
+}
+const fn two() -> usize {
+    2
+}
+
+/// The on-disk `config.json`: HF RoBERTa fields verbatim, plus `embedding_type`,
+/// `hash_type`, `num_buckets`, `hash_key` and `num_hash_bits`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HfConfig {
+    /// HF model classes (informational).
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    /// Always `"roberta"`.
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    /// Model width.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads.
+    pub num_attention_heads: usize,
+    /// Feed-forward width.
+    pub intermediate_size: usize,
+    /// Must be `"gelu"` (erf GELU).
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    /// Hidden dropout.
+    pub hidden_dropout_prob: f64,
+    /// Attention dropout.
+    pub attention_probs_dropout_prob: f64,
+    /// Position rows.
+    pub max_position_embeddings: usize,
+    /// Token-type rows.
+    #[serde(default = "one")]
+    pub type_vocab_size: usize,
+    /// Initialisation std.
+    #[serde(default)]
+    pub initializer_range: Option<f64>,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// `<pad>` id (1).
+    #[serde(default = "one")]
+    pub pad_token_id: usize,
+    /// `<s>` id (0).
+    #[serde(default)]
+    pub bos_token_id: usize,
+    /// `</s>` id (2).
+    #[serde(default = "two")]
+    pub eos_token_id: usize,
+    /// Table rows, or the reference's variant code (0 Pool, 1 Add, 2 Proj).
+    pub vocab_size: usize,
+    /// Labels of the classification head.
+    #[serde(default)]
+    pub num_labels: Option<usize>,
+    /// Our variant name (absent in the reference's files: then `vocab_size` decides).
+    #[serde(default)]
+    pub embedding_type: Option<EmbeddingKind>,
+    /// Hashing scheme.
+    #[serde(default)]
+    pub hash_type: Option<HashKind>,
+    /// Emb buckets.
+    #[serde(default)]
+    pub num_buckets: Option<usize>,
+    /// HMAC key.
+    #[serde(default = "default_key")]
+    pub hash_key: String,
+    /// Signature width (128).
+    #[serde(default)]
+    pub num_hash_bits: Option<usize>,
+}
+
+impl HfConfig {
+    /// The on-disk form of `config`.
+    pub fn from_config(config: &HashformerConfig, architecture: &str) -> Self {
+        Self {
+            architectures: vec![architecture.to_owned()],
+            model_type: default_model_type(),
+            hidden_size: config.hidden_size,
+            num_hidden_layers: config.num_hidden_layers,
+            num_attention_heads: config.num_attention_heads,
+            intermediate_size: config.intermediate_size,
+            hidden_act: default_act(),
+            hidden_dropout_prob: config.hidden_dropout_prob,
+            attention_probs_dropout_prob: config.attention_probs_dropout_prob,
+            max_position_embeddings: config.max_position_embeddings,
+            type_vocab_size: config.type_vocab_size,
+            initializer_range: Some(config.initializer_range),
+            layer_norm_eps: config.layer_norm_eps,
+            pad_token_id: 1,
+            bos_token_id: 0,
+            eos_token_id: 2,
+            vocab_size: reference_vocab_code(config),
+            num_labels: Some(config.num_labels),
+            embedding_type: Some(config.embedding_type),
+            hash_type: config.hash_type,
+            num_buckets: (config.embedding_type == EmbeddingKind::Emb)
+                .then_some(config.num_buckets),
+            hash_key: config.hash_key.clone(),
+            num_hash_bits: config.hash_type.map(|_| NUM_HASH_BITS),
+        }
+    }
+
+    /// Converts to a validated [`HashformerConfig`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first inconsistent field.
+    pub fn to_config(&self) -> Result<HashformerConfig> {
+        let bad = |field: &str, reason: String| Error::Config {
+            field: field.to_owned(),
+            reason,
+        };
+        let from_code = EmbeddingKind::try_from(ReferenceVocabCode(self.vocab_size))?;
+        let kind = self.embedding_type.unwrap_or(from_code);
+        let code_agrees = match kind {
+            EmbeddingKind::Emb | EmbeddingKind::Vocab => from_code == EmbeddingKind::Emb,
+            k => k == from_code,
+        };
+        if !code_agrees {
+            return Err(bad(
+                "vocab_size",
+                format!(
+                    "{} is the reference's code for {from_code:?}, but embedding_type is {kind:?}",
+                    self.vocab_size
+                ),
+            ));
+        }
+        if self.hidden_act != "gelu" {
+            return Err(bad(
+                "hidden_act",
+                format!(
+                    "only \"gelu\" (erf) is supported, got {:?}",
+                    self.hidden_act
+                ),
+            ));
+        }
+        if (self.pad_token_id, self.bos_token_id, self.eos_token_id) != (1, 0, 2) {
+            return Err(bad(
+                "pad_token_id",
+                "special ids must be RoBERTa's (<s> 0, <pad> 1, </s> 2)".into(),
+            ));
+        }
+        if let Some(bits) = self.num_hash_bits.filter(|&b| b != NUM_HASH_BITS) {
+            return Err(bad(
+                "num_hash_bits",
+                format!("only {NUM_HASH_BITS} is supported, got {bits}"),
+            ));
+        }
+        let offset = HASH_ID_OFFSET as usize;
+        let num_buckets = match (kind, self.num_buckets) {
+            (EmbeddingKind::Emb, Some(n)) if n + offset != self.vocab_size => {
+                return Err(bad(
+                    "num_buckets",
+                    format!(
+                        "{n} buckets need vocab_size {}, got {}",
+                        n + offset,
+                        self.vocab_size
+                    ),
+                ))
+            }
+            (EmbeddingKind::Emb, None) if self.vocab_size <= offset => {
+                return Err(bad(
+                    "vocab_size",
+                    format!("an Emb table needs more than {offset} rows"),
+                ))
+            }
+            (EmbeddingKind::Emb, _) => self.vocab_size - offset,
+            _ => crate::config::DEFAULT_BUCKETS,
+        };
+        let mut config = HashformerConfig::new(
+            kind,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.num_attention_heads,
+            self.intermediate_size,
+        )
+        .with_hash_type(self.hash_type)
+        .with_num_buckets(num_buckets)
+        .with_hash_key(self.hash_key.clone())
+        .with_hidden_dropout_prob(self.hidden_dropout_prob)
+        .with_attention_probs_dropout_prob(self.attention_probs_dropout_prob)
+        .with_max_position_embeddings(self.max_position_embeddings)
+        .with_type_vocab_size(self.type_vocab_size)
+        .with_layer_norm_eps(self.layer_norm_eps)
+        .with_num_labels(self.num_labels.unwrap_or(2));
+        if kind == EmbeddingKind::Vocab {
+            config = config.with_bpe_vocab_size(self.vocab_size);
+        }
+        if let Some(std) = self.initializer_range {
+            config = config.with_initializer_range(std);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses `config.json` text; `path` names the file in errors.
+    ///
+    /// # Errors
+    /// [`Error::ConfigJson`] with the parser's line and column.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| Error::ConfigJson {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_codes_decode() {
+        for (code, kind) in [
+            (0, EmbeddingKind::Pool),
+            (1, EmbeddingKind::Add),
+            (2, EmbeddingKind::Proj),
+            (50265, EmbeddingKind::Emb),
+        ] {
+            assert_eq!(
+                EmbeddingKind::try_from(ReferenceVocabCode(code)).unwrap(),
+                kind
+            );
+        }
+    }
+
+    #[test]
+    fn round_trip_every_variant() {
+        for (kind, hash) in [
+            (EmbeddingKind::Emb, Some(HashKind::Lsh)),
+            (EmbeddingKind::Pool, Some(HashKind::Md5)),
+            (EmbeddingKind::Add, Some(HashKind::Md5)),
+            (EmbeddingKind::Proj, Some(HashKind::Lsh)),
+            (EmbeddingKind::Vocab, None),
+        ] {
+            let config = HashformerConfig::small(kind, hash).with_num_labels(3);
+            let json = serde_json::to_string(&HfConfig::from_config(&config, "X")).unwrap();
+            let back = HfConfig::parse(&json, Path::new("config.json"))
+                .unwrap()
+                .to_config()
+                .unwrap();
+            assert_eq!(back, config, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_reference_style_file_without_our_fields_decodes_by_code() {
+        let json = r#"{"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "intermediate_size": 64, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": 514, "layer_norm_eps": 1e-5, "vocab_size": 2, "hash_type": "md5"}"#;
+        let config = HfConfig::parse(json, Path::new("c.json"))
+            .unwrap()
+            .to_config()
+            .unwrap();
+        assert_eq!(config.embedding_type, EmbeddingKind::Proj);
+    }
+
+    #[test]
+    fn inconsistent_files_name_the_field() {
+        let json = r#"{"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "intermediate_size": 64, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": 514, "layer_norm_eps": 1e-5, "vocab_size": 1,
+            "embedding_type": "proj", "hash_type": "md5"}"#;
+        let err = HfConfig::parse(json, Path::new("c.json"))
+            .unwrap()
+            .to_config()
+            .unwrap_err();
+        assert!(err.to_string().contains("\"vocab_size\""), "{err}");
+        let err = HfConfig::parse("{\"hidden_size\": }", Path::new("dir/config.json")).unwrap_err();
+        assert!(err.to_string().starts_with("dir/config.json: "), "{err}");
+    }
+}

@@ -1,0 +1,238 @@
+//! Checkpoint round trips for every variant: the reference's tensor names on disk, identical
+//! outputs after reloading, and clean errors for bad directories.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput};
+use hashformer_hashing::HashKind;
+use hashformer_model::{
+    Error, HashformerConfig, HashformerForPretraining, HashformerForSequenceClassification,
+};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hashformer-ckpt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn input(kind: EmbeddingKind, device: &Device) -> EmbeddingInput {
+    let ints = |v: Vec<i64>, shape: [usize; 2]| {
+        Tensor::<2, Int>::from_data(TensorData::new(v, shape), device)
+    };
+    let spec = ints(vec![0, 5, 5, 2, 1, 0, 5, 2, 1, 1], [2, 5]);
+    let tokens = match kind {
+        EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+            TokenInput::Ids(ints(vec![0, 17, 52, 2, 1, 0, 99, 2, 1, 1], [2, 5]))
+        }
+        EmbeddingKind::Pool => TokenInput::Chunks {
+            spec_ids: spec,
+            pool_ids: Tensor::<3, Int>::from_data(
+                TensorData::new(
+                    (0..130).map(|i| (i * 37 % 1025) as i64).collect::<Vec<_>>(),
+                    [2, 5, 13],
+                ),
+                device,
+            ),
+        },
+        EmbeddingKind::Add | EmbeddingKind::Proj => TokenInput::Bits {
+            spec_ids: spec,
+            hash_bits: Tensor::<3>::from_data(
+                TensorData::new(
+                    (0..1280)
+                        .map(|i| ((i * 7 + i / 3) % 2) as f32)
+                        .collect::<Vec<_>>(),
+                    [2, 5, 128],
+                ),
+                device,
+            ),
+        },
+    };
+    EmbeddingInput {
+        tokens,
+        attention_mask: ints(vec![1, 1, 1, 1, 0, 1, 1, 1, 0, 0], [2, 5]),
+    }
+}
+
+fn keys(dir: &Path) -> BTreeSet<String> {
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    tensors.names().into_iter().map(str::to_owned).collect()
+}
+
+const VARIANTS: [(EmbeddingKind, Option<HashKind>); 5] = [
+    (EmbeddingKind::Emb, Some(HashKind::Md5)),
+    (EmbeddingKind::Pool, Some(HashKind::Lsh)),
+    (EmbeddingKind::Add, Some(HashKind::Md5)),
+    (EmbeddingKind::Proj, Some(HashKind::Md5)),
+    (EmbeddingKind::Vocab, None),
+];
+
+#[test]
+fn every_variant_round_trips_with_reference_names() {
+    let device = Device::flex();
+    for (kind, hash) in VARIANTS {
+        // Only the table size of the variant is stored: buckets for Emb, the BPE size for Vocab.
+        let config = match kind {
+            EmbeddingKind::Emb => HashformerConfig::tiny(kind, hash).with_num_buckets(100),
+            EmbeddingKind::Vocab => HashformerConfig::tiny(kind, hash).with_bpe_vocab_size(105),
+            _ => HashformerConfig::tiny(kind, hash),
+        };
+        device.seed(1);
+        let model = config.init_pretraining(&device);
+        let dir = temp_dir(&format!("{kind:?}"));
+        model.save_pretrained(&config, &dir).unwrap();
+
+        let names = keys(&dir);
+        let token_keys: &[&str] = match kind {
+            EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+                &["roberta.embeddings.word_embeddings.weight"]
+            }
+            EmbeddingKind::Pool => &[
+                "roberta.embeddings.component_embeddings.weight",
+                "roberta.embeddings.adaptive_weights",
+            ],
+            EmbeddingKind::Add => &[
+                "roberta.embeddings.proj_mat_1.weight",
+                "roberta.embeddings.proj_mat_2.weight",
+            ],
+            EmbeddingKind::Proj => &["roberta.embeddings.proj_mat.weight"],
+        };
+        let mut expected: BTreeSet<String> = token_keys.iter().map(|s| s.to_string()).collect();
+        if !kind.takes_ids() {
+            expected.insert("roberta.embeddings.special_token_embeddings.weight".into());
+        }
+        for k in [
+            "position_embeddings.weight",
+            "token_type_embeddings.weight",
+            "LayerNorm.weight",
+            "LayerNorm.bias",
+        ] {
+            expected.insert(format!("roberta.embeddings.{k}"));
+        }
+        for layer in 0..2 {
+            for k in [
+                "attention.self.query",
+                "attention.self.key",
+                "attention.self.value",
+                "attention.output.dense",
+                "attention.output.LayerNorm",
+                "intermediate.dense",
+                "output.dense",
+                "output.LayerNorm",
+            ] {
+                expected.insert(format!("roberta.encoder.layer.{layer}.{k}.weight"));
+                expected.insert(format!("roberta.encoder.layer.{layer}.{k}.bias"));
+            }
+        }
+        expected.insert("dense.weight".into());
+        expected.insert("dense.bias".into());
+        assert_eq!(names, expected, "{kind:?}");
+
+        // PyTorch layout: linear weights are [out, in].
+        let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(
+            st.tensor("roberta.encoder.layer.0.intermediate.dense.weight")
+                .unwrap()
+                .shape(),
+            [64, 32]
+        );
+        if kind == EmbeddingKind::Proj {
+            assert_eq!(
+                st.tensor("roberta.embeddings.proj_mat.weight")
+                    .unwrap()
+                    .shape(),
+                [32, 128]
+            );
+        }
+
+        device.seed(2);
+        let (loaded, loaded_config) =
+            HashformerForPretraining::from_pretrained(&dir, &device).unwrap();
+        assert_eq!(loaded_config, config);
+        let a = model.forward(input(kind, &device));
+        let b = loaded.forward(input(kind, &device));
+        a.into_data().assert_eq(&b.into_data(), true);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
+fn a_pretrained_encoder_loads_under_a_fresh_classifier() {
+    let device = Device::flex();
+    let config = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5));
+    let dir = temp_dir("finetune");
+    config
+        .init_pretraining(&device)
+        .save_pretrained(&config, &dir)
+        .unwrap();
+    let (model, cfg) =
+        HashformerForSequenceClassification::from_pretrained(&dir, Some(3), &device).unwrap();
+    assert_eq!(cfg.num_labels, 3);
+    assert_eq!(
+        model.forward(input(EmbeddingKind::Proj, &device)).dims(),
+        [2, 3]
+    );
+    // The other way round, the pre-training head is required.
+    let dir2 = temp_dir("cls");
+    model.save_pretrained(&cfg, &dir2).unwrap();
+    let err = HashformerForPretraining::from_pretrained(&dir2, &device).unwrap_err();
+    assert!(matches!(err, Error::Tensor { .. }), "{err}");
+    assert!(err.to_string().contains("dense"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&dir2).ok();
+}
+
+#[test]
+fn bad_directories_fail_cleanly() {
+    let device = Device::flex();
+    let config = HashformerConfig::tiny(EmbeddingKind::Add, Some(HashKind::Md5));
+    let dir = temp_dir("bad");
+    config
+        .init_pretraining(&device)
+        .save_pretrained(&config, &dir)
+        .unwrap();
+    let weights = dir.join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+
+    // Truncated weights.
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let err = HashformerForPretraining::from_pretrained(&dir, &device).unwrap_err();
+    assert!(
+        matches!(err, Error::Safetensors { .. } | Error::Tensor { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("model.safetensors"), "{err}");
+
+    // Garbage header claiming a huge size.
+    let mut garbage = u64::MAX.to_le_bytes().to_vec();
+    garbage.extend_from_slice(b"{}");
+    std::fs::write(&weights, &garbage).unwrap();
+    assert!(HashformerForPretraining::from_pretrained(&dir, &device).is_err());
+
+    // A config whose width disagrees with the weights names the tensor.
+    std::fs::write(&weights, &bytes).unwrap();
+    let text = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        text.replace("\"intermediate_size\": 64", "\"intermediate_size\": 48"),
+    )
+    .unwrap();
+    let err = HashformerForPretraining::from_pretrained(&dir, &device).unwrap_err();
+    assert!(err.to_string().contains("intermediate"), "{err}");
+
+    // Broken JSON names the file.
+    std::fs::write(dir.join("config.json"), "{\"hidden_size\": ").unwrap();
+    let err = HashformerForPretraining::from_pretrained(&dir, &device).unwrap_err();
+    assert!(matches!(err, Error::ConfigJson { .. }), "{err}");
+
+    // A missing directory is an I/O error naming the path.
+    let err = HashformerForPretraining::from_pretrained(&dir.join("nope"), &device).unwrap_err();
+    assert!(
+        matches!(err, Error::Io { .. }) && err.to_string().contains("nope"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
