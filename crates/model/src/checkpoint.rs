@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn::store::{
-    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+    ApplyError, BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter,
+    SafetensorsStore,
 };
 
 use crate::config::HashformerConfig;
 use crate::error::{Error, Result};
 use crate::hf::HfConfig;
-use crate::hf_keys::{FROM_REFERENCE, TO_REFERENCE};
+use crate::hf_keys::{reference_name, FROM_REFERENCE, TO_REFERENCE};
 use crate::model::{HashformerForPretraining, HashformerForSequenceClassification};
 
 /// Name of the configuration file of a checkpoint directory.
@@ -129,37 +130,39 @@ pub fn load_weights<M: Module>(model: &mut M, dir: &Path, optional: &[&str]) -> 
         .remap(remapper(FROM_REFERENCE))
         .skip_enum_variants(true)
         .allow_partial(true)
-        .validate(true);
-    let result = model.load_from(&mut store).map_err(|e| {
-        let message = e.to_string();
-        if message.contains("hape") || message.contains("DType") || message.contains("Validation") {
-            Error::Tensor {
-                path: path.clone(),
-                message,
-            }
-        } else {
-            Error::Safetensors {
-                path: path.clone(),
-                message,
-            }
-        }
-    })?;
-    if let Some(e) = result.errors.first() {
-        return Err(Error::Tensor {
-            path,
+        .validate(false);
+    let result = model
+        .load_from(&mut store)
+        .map_err(|e| Error::Safetensors {
+            path: path.clone(),
             message: e.to_string(),
-        });
+        })?;
+    if let Some(e) = result.errors.first() {
+        let message = match e {
+            ApplyError::ShapeMismatch { path: p, expected, found } => format!(
+                "tensor {} (our path {p}): the config needs shape {:?}, the file has {:?} (Burn layout)",
+                reference_name(p),
+                &expected[..],
+                &found[..]
+            ),
+            ApplyError::DTypeMismatch { path: p, expected, found } => {
+                format!("tensor {} (our path {p}): expected {expected:?}, found {found:?}", reference_name(p))
+            }
+            other => other.to_string(),
+        };
+        return Err(Error::Tensor { path, message });
     }
-    let missing: Vec<&str> = result
+    let missing: Vec<String> = result
         .missing
         .iter()
         .map(|(burn_path, _)| burn_path.as_str())
         .filter(|p| !optional.iter().any(|prefix| p.starts_with(prefix)))
+        .map(reference_name)
         .collect();
     if !missing.is_empty() {
         return Err(Error::Tensor {
             path,
-            message: format!("missing tensors (our paths): {}", missing.join(", ")),
+            message: format!("missing tensors: {}", missing.join(", ")),
         });
     }
     Ok(())

@@ -96,3 +96,41 @@ pub const FROM_REFERENCE: &[(&str, &str)] = &[
         "encoder.layers.$1.output_norm.",
     ),
 ];
+
+/// The reference's name for one of our tensor paths (for messages): the [`TO_REFERENCE`]
+/// patterns plus `gamma`/`beta` → `weight`/`bias`.
+pub fn reference_name(burn_path: &str) -> String {
+    let mut name = burn_path.to_owned();
+    for (pattern, replacement) in TO_REFERENCE {
+        // The table's patterns are constants exercised by the round-trip tests.
+        let re = regex::Regex::new(pattern).expect("hf_keys patterns are valid regexes");
+        name = re.replace_all(&name, *replacement).into_owned();
+    }
+    if let Some(stem) = name.strip_suffix(".gamma") {
+        name = format!("{stem}.weight");
+    } else if let Some(stem) = name.strip_suffix(".beta") {
+        name = format!("{stem}.bias");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_for_messages() {
+        assert_eq!(
+            reference_name("roberta.embeddings.layer_norm.gamma"),
+            "roberta.embeddings.LayerNorm.weight"
+        );
+        assert_eq!(
+            reference_name("roberta.encoder.layers.3.attention_norm.beta"),
+            "roberta.encoder.layer.3.attention.output.LayerNorm.bias"
+        );
+        assert_eq!(
+            reference_name("roberta.embeddings.token.proj_mat.weight"),
+            "roberta.embeddings.proj_mat.weight"
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod hf_keys;
 mod init;
 mod layer;
 mod model;
+mod params;
 
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
 pub use checkpoint::{load_config, load_weights, save, write_atomic, CONFIG_FILE, WEIGHTS_FILE};
@@ -20,3 +21,4 @@ pub use model::{
     ClassificationHead, HashformerForPretraining, HashformerForSequenceClassification,
     HashformerModel, PRETRAIN_CLASSES,
 };
+pub use params::ModelParameters;

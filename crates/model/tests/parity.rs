@@ -1,0 +1,217 @@
+//! Parity with an independent PyTorch implementation of the spec (`tools/parity/`): tiny
+//! models of all 8 HashFormer variants and the BPE baseline, loaded from the reference's
+//! safetensors layout, must reproduce PyTorch's hidden states and head logits (eval mode).
+//! Also: padding invariance, and the bad fixtures fail with the right errors.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput};
+use hashformer_model::{
+    load_config, load_weights, Error, HashformerForPretraining, HashformerForSequenceClassification,
+};
+
+/// PyTorch and Burn sum in different orders; f32 rounding stays far below this, while every
+/// semantic slip the fixtures were built to catch moves outputs by more (see their README).
+const ATOL: f32 = 1e-4;
+
+const FIXTURES: [&str; 9] = [
+    "emb-md5", "emb-lsh", "pool-md5", "pool-lsh", "add-md5", "add-lsh", "proj-md5", "proj-lsh",
+    "vocab",
+];
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parity")
+        .join(name)
+}
+
+struct Io {
+    bytes: Vec<u8>,
+}
+
+impl Io {
+    fn read(dir: &Path) -> Self {
+        Self {
+            bytes: std::fs::read(dir.join("io.safetensors")).expect("io.safetensors"),
+        }
+    }
+
+    fn tensor(&self, name: &str) -> Option<(Vec<usize>, TensorData)> {
+        let st = safetensors::SafeTensors::deserialize(&self.bytes).expect("valid io.safetensors");
+        let view = st.tensor(name).ok()?;
+        let shape = view.shape().to_vec();
+        let data = match view.dtype() {
+            safetensors::Dtype::F32 => TensorData::new(
+                view.data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                    .collect::<Vec<_>>(),
+                shape.clone(),
+            ),
+            safetensors::Dtype::I64 => TensorData::new(
+                view.data()
+                    .chunks_exact(8)
+                    .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
+                    .collect::<Vec<_>>(),
+                shape.clone(),
+            ),
+            other => panic!("{name}: unexpected dtype {other:?}"),
+        };
+        Some((shape, data))
+    }
+
+    fn ints<const D: usize>(&self, name: &str, device: &Device) -> Tensor<D, Int> {
+        Tensor::from_data(
+            self.tensor(name)
+                .unwrap_or_else(|| panic!("missing {name}"))
+                .1,
+            device,
+        )
+    }
+
+    fn floats<const D: usize>(&self, name: &str, device: &Device) -> Tensor<D> {
+        Tensor::from_data(
+            self.tensor(name)
+                .unwrap_or_else(|| panic!("missing {name}"))
+                .1,
+            device,
+        )
+    }
+
+    fn input(&self, kind: EmbeddingKind, device: &Device) -> EmbeddingInput {
+        let tokens = match kind {
+            EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+                TokenInput::Ids(self.ints("input_ids", device))
+            }
+            EmbeddingKind::Pool => TokenInput::Chunks {
+                spec_ids: self.ints("spec_ids", device),
+                pool_ids: self.ints("pool_ids", device),
+            },
+            EmbeddingKind::Add | EmbeddingKind::Proj => TokenInput::Bits {
+                spec_ids: self.ints("spec_ids", device),
+                hash_bits: self.floats("hash_bits", device),
+            },
+        };
+        EmbeddingInput {
+            tokens,
+            attention_mask: self.ints("attention_mask", device),
+        }
+    }
+}
+
+fn assert_close<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) {
+    assert_eq!(got.dims(), want.dims(), "{name} {what} shape");
+    let diff: f32 = (got - want).abs().max().into_scalar();
+    assert!(diff <= ATOL, "{name} {what}: max |diff| {diff} > {ATOL}");
+}
+
+#[test]
+fn all_variants_match_pytorch() {
+    let device = Device::flex();
+    for name in FIXTURES {
+        let dir = fixture(name);
+        let io = Io::read(&dir);
+        let config = load_config(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (pretrain, _) = HashformerForPretraining::from_pretrained(&dir, &device)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (classify, _) =
+            HashformerForSequenceClassification::from_pretrained(&dir, None, &device)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let kind = config.embedding_type;
+
+        let hidden = pretrain.roberta.forward(io.input(kind, &device));
+        assert_close(
+            name,
+            "last_hidden_state",
+            hidden,
+            io.floats("last_hidden_state", &device),
+        );
+        let logits = pretrain.forward(io.input(kind, &device));
+        assert_close(
+            name,
+            "pretrain_logits",
+            logits,
+            io.floats("pretrain_logits", &device),
+        );
+        let cls = classify.forward(io.input(kind, &device));
+        assert_close(name, "cls_logits", cls, io.floats("cls_logits", &device));
+    }
+}
+
+#[test]
+fn padding_does_not_change_real_positions() {
+    let device = Device::flex();
+    for name in ["emb-md5", "pool-lsh", "add-md5", "proj-lsh"] {
+        let dir = fixture(name);
+        let io = Io::read(&dir);
+        let (model, config) = HashformerForPretraining::from_pretrained(&dir, &device).unwrap();
+        let kind = config.embedding_type;
+        let batch = io.input(kind, &device);
+        let mask: Vec<i64> = batch.attention_mask.clone().into_data().iter().collect();
+        let seq_len = batch.attention_mask.dims()[1];
+        // The second sentence is the padded one: run it alone at its own length.
+        let real = mask[seq_len..].iter().filter(|&&m| m == 1).count();
+        let cut = |x: EmbeddingInput| -> EmbeddingInput {
+            let tokens = match x.tokens {
+                TokenInput::Ids(ids) => TokenInput::Ids(ids.slice([1..2, 0..real])),
+                TokenInput::Chunks { spec_ids, pool_ids } => TokenInput::Chunks {
+                    spec_ids: spec_ids.slice([1..2, 0..real]),
+                    pool_ids: pool_ids.slice([1..2, 0..real, 0..13]),
+                },
+                TokenInput::Bits {
+                    spec_ids,
+                    hash_bits,
+                } => TokenInput::Bits {
+                    spec_ids: spec_ids.slice([1..2, 0..real]),
+                    hash_bits: hash_bits.slice([1..2, 0..real, 0..128]),
+                },
+            };
+            EmbeddingInput {
+                tokens,
+                attention_mask: x.attention_mask.slice([1..2, 0..real]),
+            }
+        };
+        let alone = model.roberta.forward(cut(io.input(kind, &device)));
+        let padded = model.roberta.forward(batch);
+        let width = padded.dims()[2];
+        assert_close(
+            name,
+            "padded vs alone",
+            padded.slice([1..2, 0..real, 0..width]),
+            alone,
+        );
+    }
+}
+
+#[test]
+fn bad_fixtures_fail_with_named_errors() {
+    let device = Device::flex();
+    let bad = fixture("bad");
+    for (case, needle) in [("wrong_shape", "LayerNorm"), ("missing_key", "missing")] {
+        let err = HashformerForPretraining::from_pretrained(&bad.join(case), &device).unwrap_err();
+        assert!(matches!(err, Error::Tensor { .. }), "{case}: {err}");
+        assert!(err.to_string().contains(needle), "{case}: {err}");
+    }
+    // A truncated file under a valid config.
+    let dir = std::env::temp_dir().join(format!("hashformer-truncated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        fixture("proj-md5").join("config.json"),
+        dir.join("config.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        bad.join("truncated.safetensors"),
+        dir.join("model.safetensors"),
+    )
+    .unwrap();
+    let config = load_config(&dir).unwrap();
+    let mut model = config.init_pretraining(&device);
+    let err = load_weights(&mut model, &dir, &[]).unwrap_err();
+    assert!(
+        matches!(err, Error::Safetensors { .. } | Error::Tensor { .. }),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
