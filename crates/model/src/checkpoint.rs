@@ -17,7 +17,9 @@ use crate::config::HashformerConfig;
 use crate::error::{Error, Result};
 use crate::hf::HfConfig;
 use crate::hf_keys::{reference_name, FROM_REFERENCE, TO_REFERENCE};
-use crate::model::{HashformerForPretraining, HashformerForSequenceClassification};
+use crate::model::{
+    HashformerForMaskedLm, HashformerForPretraining, HashformerForSequenceClassification,
+};
 
 /// Name of the configuration file of a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
@@ -188,6 +190,31 @@ impl HashformerForPretraining {
         let config = load_config(dir)?;
         let mut model = config.init_pretraining(device);
         load_weights(&mut model, dir, &[])?;
+        Ok((model, config))
+    }
+}
+
+impl HashformerForMaskedLm {
+    /// HF architecture name written to `config.json`.
+    pub const ARCHITECTURE: &'static str = "RobertaForMaskedLM";
+
+    /// Saves the model as an HF-style checkpoint directory.
+    ///
+    /// # Errors
+    /// See [`save`].
+    pub fn save_pretrained(&self, config: &HashformerConfig, dir: &Path) -> Result<()> {
+        save(self, config, Self::ARCHITECTURE, dir)
+    }
+
+    /// Loads a checkpoint directory onto `device`; an encoder without an LM head gets a
+    /// fresh one.
+    ///
+    /// # Errors
+    /// See [`load_config`] and [`load_weights`]; [`Error::Config`] for hash variants.
+    pub fn from_pretrained(dir: &Path, device: &Device) -> Result<(Self, HashformerConfig)> {
+        let config = load_config(dir)?;
+        let mut model = config.init_masked_lm(device)?;
+        load_weights(&mut model, dir, &["lm_head."])?;
         Ok((model, config))
     }
 }

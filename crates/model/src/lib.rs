@@ -18,7 +18,7 @@ pub use error::{Error, Result};
 pub use hf::{HfConfig, ReferenceVocabCode};
 pub use layer::{attention_bias, Encoder, EncoderConfig, EncoderLayer};
 pub use model::{
-    ClassificationHead, HashformerForPretraining, HashformerForSequenceClassification,
-    HashformerModel, PRETRAIN_CLASSES,
+    ClassificationHead, HashformerForMaskedLm, HashformerForPretraining,
+    HashformerForSequenceClassification, HashformerModel, LmHead, PRETRAIN_CLASSES,
 };
 pub use params::ModelParameters;

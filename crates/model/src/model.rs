@@ -3,9 +3,11 @@
 //! Field names mirror the reference's module names, so checkpoint keys map one to one
 //! (`hf_keys.rs`).
 
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::module::Param;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings};
+use burn::tensor::activation::gelu;
+use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
 
 use crate::config::HashformerConfig;
 use crate::init::linear;
@@ -52,6 +54,28 @@ pub struct HashformerForSequenceClassification {
     pub roberta: HashformerModel,
     /// The head (checkpoint prefix `classifier.`).
     pub classifier: ClassificationHead,
+}
+
+/// The masked-LM head over the id table (Emb buckets or BPE ids): dense → GELU → LayerNorm,
+/// then scores against the (tied) input table plus a bias (reference `RobertaLMHead`).
+#[derive(Module, Debug)]
+pub struct LmHead {
+    /// `Linear(hidden, hidden)`.
+    pub dense: Linear,
+    /// LayerNorm after the activation.
+    pub layer_norm: LayerNorm,
+    /// `[vocab_size]` output bias (the decoder weight is the input table, tied).
+    pub bias: Param<Tensor<1>>,
+}
+
+/// Masked-LM pre-training over bucket or vocabulary ids: an option for HashFormer-Emb and
+/// the BPE baseline (the paper pre-trains with Shuffle+Random).
+#[derive(Module, Debug)]
+pub struct HashformerForMaskedLm {
+    /// The encoder (checkpoint prefix `roberta.`).
+    pub roberta: HashformerModel,
+    /// The head (checkpoint prefix `lm_head.`).
+    pub lm_head: LmHead,
 }
 
 fn assert_valid(config: &HashformerConfig) {
@@ -103,6 +127,64 @@ impl HashformerConfig {
                 dropout: DropoutConfig::new(self.hidden_dropout_prob).init(),
             },
         }
+    }
+}
+
+impl HashformerConfig {
+    /// Builds the masked-LM model (Emb and the BPE baseline only: the hash variants have no
+    /// id table to predict).
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] for Pool, Add and Proj.
+    ///
+    /// # Panics
+    /// If the config does not pass [`HashformerConfig::validate`].
+    pub fn init_masked_lm(&self, device: &Device) -> crate::Result<HashformerForMaskedLm> {
+        if !self.embedding_type.takes_ids() {
+            return Err(crate::Error::Config {
+                field: "embedding_type".into(),
+                reason: format!(
+                    "masked LM needs an id table (emb or vocab), got {:?}",
+                    self.embedding_type
+                ),
+            });
+        }
+        let h = self.hidden_size;
+        Ok(HashformerForMaskedLm {
+            roberta: self.init_model(device),
+            lm_head: LmHead {
+                dense: linear(LinearConfig::new(h, h), self.initializer_range, device),
+                layer_norm: LayerNormConfig::new(h)
+                    .with_epsilon(self.layer_norm_eps)
+                    .init(device),
+                bias: Param::from_tensor(Tensor::zeros([self.vocab_size()], device)),
+            },
+        })
+    }
+}
+
+impl HashformerForMaskedLm {
+    /// Scores of every table row at every position.
+    ///
+    /// # Shapes
+    /// - output: `[batch, seq_len, vocab_size]`
+    pub fn forward(&self, input: EmbeddingInput) -> Tensor<3> {
+        let hidden = self.roberta.forward(input);
+        let [batch, seq_len, width] = hidden.dims();
+        let x = self
+            .lm_head
+            .layer_norm
+            .forward(gelu(self.lm_head.dense.forward(hidden)));
+        let table = match &self.roberta.embeddings.token {
+            TokenEmbedding::Bucket(table) => table.weight.val(),
+            // `init_masked_lm` only builds this model over an id table.
+            _ => unreachable!("HashformerForMaskedLm is only built over an id table"),
+        };
+        let vocab = table.dims()[0];
+        let scores = x
+            .reshape([batch * seq_len, width])
+            .matmul(table.transpose());
+        (scores + self.lm_head.bias.val().reshape([1, vocab])).reshape([batch, seq_len, vocab])
     }
 }
 

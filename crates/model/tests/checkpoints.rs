@@ -236,3 +236,37 @@ fn bad_directories_fail_cleanly() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn masked_lm_head_for_id_tables() {
+    let device = Device::flex();
+    let config =
+        HashformerConfig::tiny(EmbeddingKind::Emb, Some(HashKind::Md5)).with_num_buckets(100);
+    let model = config.init_masked_lm(&device).unwrap();
+    let scores = model.forward(input(EmbeddingKind::Emb, &device));
+    assert_eq!(scores.dims(), [2, 5, 105]);
+    let dir = temp_dir("mlm");
+    model.save_pretrained(&config, &dir).unwrap();
+    let names = keys(&dir);
+    for k in [
+        "lm_head.dense.weight",
+        "lm_head.layer_norm.weight",
+        "lm_head.layer_norm.bias",
+        "lm_head.bias",
+    ] {
+        assert!(names.contains(k), "{k} not in {names:?}");
+    }
+    let (loaded, _) =
+        hashformer_model::HashformerForMaskedLm::from_pretrained(&dir, &device).unwrap();
+    scores.into_data().assert_eq(
+        &loaded
+            .forward(input(EmbeddingKind::Emb, &device))
+            .into_data(),
+        true,
+    );
+    let err = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5))
+        .init_masked_lm(&device)
+        .unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

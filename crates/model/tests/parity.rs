@@ -3,10 +3,10 @@
 //! safetensors layout, must reproduce PyTorch's hidden states and head logits (eval mode).
 //! Also: padding invariance, and the bad fixtures fail with the right errors.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::prelude::*;
-use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput};
+use hashformer_embeddings::{EmbeddingInput, TokenInput};
 use hashformer_model::{
     load_config, load_weights, Error, HashformerForPretraining, HashformerForSequenceClassification,
 };
@@ -15,89 +15,14 @@ use hashformer_model::{
 /// semantic slip the fixtures were built to catch moves outputs by more (see their README).
 const ATOL: f32 = 1e-4;
 
-const FIXTURES: [&str; 9] = [
-    "emb-md5", "emb-lsh", "pool-md5", "pool-lsh", "add-md5", "add-lsh", "proj-md5", "proj-lsh",
-    "vocab",
-];
+mod common;
+
+use common::parity_io::{Io, FIXTURES};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/parity")
         .join(name)
-}
-
-struct Io {
-    bytes: Vec<u8>,
-}
-
-impl Io {
-    fn read(dir: &Path) -> Self {
-        Self {
-            bytes: std::fs::read(dir.join("io.safetensors")).expect("io.safetensors"),
-        }
-    }
-
-    fn tensor(&self, name: &str) -> Option<(Vec<usize>, TensorData)> {
-        let st = safetensors::SafeTensors::deserialize(&self.bytes).expect("valid io.safetensors");
-        let view = st.tensor(name).ok()?;
-        let shape = view.shape().to_vec();
-        let data = match view.dtype() {
-            safetensors::Dtype::F32 => TensorData::new(
-                view.data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-                    .collect::<Vec<_>>(),
-                shape.clone(),
-            ),
-            safetensors::Dtype::I64 => TensorData::new(
-                view.data()
-                    .chunks_exact(8)
-                    .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
-                    .collect::<Vec<_>>(),
-                shape.clone(),
-            ),
-            other => panic!("{name}: unexpected dtype {other:?}"),
-        };
-        Some((shape, data))
-    }
-
-    fn ints<const D: usize>(&self, name: &str, device: &Device) -> Tensor<D, Int> {
-        Tensor::from_data(
-            self.tensor(name)
-                .unwrap_or_else(|| panic!("missing {name}"))
-                .1,
-            device,
-        )
-    }
-
-    fn floats<const D: usize>(&self, name: &str, device: &Device) -> Tensor<D> {
-        Tensor::from_data(
-            self.tensor(name)
-                .unwrap_or_else(|| panic!("missing {name}"))
-                .1,
-            device,
-        )
-    }
-
-    fn input(&self, kind: EmbeddingKind, device: &Device) -> EmbeddingInput {
-        let tokens = match kind {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => {
-                TokenInput::Ids(self.ints("input_ids", device))
-            }
-            EmbeddingKind::Pool => TokenInput::Chunks {
-                spec_ids: self.ints("spec_ids", device),
-                pool_ids: self.ints("pool_ids", device),
-            },
-            EmbeddingKind::Add | EmbeddingKind::Proj => TokenInput::Bits {
-                spec_ids: self.ints("spec_ids", device),
-                hash_bits: self.floats("hash_bits", device),
-            },
-        };
-        EmbeddingInput {
-            tokens,
-            attention_mask: self.ints("attention_mask", device),
-        }
-    }
 }
 
 fn assert_close<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) {

@@ -1,0 +1,3 @@
+//! Helpers shared by the model integration tests.
+
+pub mod parity_io;
