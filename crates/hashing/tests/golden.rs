@@ -221,3 +221,36 @@ fn wikipedia_lines_match_the_python_implementation() {
 fn unicode_edge_cases_match_the_python_implementation() {
     assert_all_equal("unicode.jsonl");
 }
+
+/// `vocab.json` + `merges.txt` and `tokenizer.json` are two ways to load the same BPE: they
+/// must give the same LSH features for every word of the fixtures.
+#[test]
+fn bpe_files_and_tokenizer_json_agree() {
+    let Some(dir) = common::data_dir().map(|d| d.join("roberta-base")) else {
+        return;
+    };
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("roberta-base file");
+    let from_json =
+        hashformer_hashing::RobertaBpe::from_tokenizer_json(&read("tokenizer.json")).unwrap();
+    let from_files = hashformer_hashing::RobertaBpe::from_vocab_and_merges(
+        &read("vocab.json"),
+        &read("merges.txt"),
+    )
+    .unwrap();
+    let mut words = std::collections::BTreeSet::new();
+    for name in ["glue.jsonl", "unicode.jsonl"] {
+        for rec in common::golden_lines(name) {
+            for field in ["tokens", "tokens_b"] {
+                if let Some(tokens) = rec.get(field).and_then(Value::as_array) {
+                    words.extend(tokens.iter().filter_map(Value::as_str).map(str::to_owned));
+                }
+            }
+        }
+    }
+    assert!(words.len() > 1000);
+    for w in &words {
+        let a = hashformer_hashing::features(&from_json, w).unwrap();
+        let b = hashformer_hashing::features(&from_files, w).unwrap();
+        assert_eq!(a, b, "{w:?}");
+    }
+}

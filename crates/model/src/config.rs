@@ -131,7 +131,12 @@ impl HashformerConfig {
                 format!("the BPE baseline hashes nothing, got {h:?}"),
             ),
             (EmbeddingKind::Vocab, None) => Ok(()),
-            (_, None) => bad("hash_type", "hash variants need \"md5\" or \"lsh\"".into()),
+            (_, None) => bad(
+                "hash_type",
+                "hash variants need \"md5\" or \"lsh\" (the reference's config files do not record it; \
+                 its checkpoint names do: hashformer-md-* is \"md5\", hashformer-lsh-* is \"lsh\")"
+                    .into(),
+            ),
             (EmbeddingKind::Emb, Some(_)) if self.num_buckets == 0 => {
                 bad("num_buckets", "must be positive".into())
             }

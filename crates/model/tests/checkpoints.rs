@@ -270,3 +270,73 @@ fn masked_lm_head_for_id_tables() {
     assert!(matches!(err, Error::Config { .. }), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A checkpoint as the reference writes it (after conversion to safetensors): a config with
+/// only HF fields (variant given by the `vocab_size` code), a pooler and the `position_ids`
+/// buffer among the tensors.
+#[test]
+fn reference_style_checkpoints_load() {
+    let device = Device::flex();
+    let config = HashformerConfig::tiny(EmbeddingKind::Pool, Some(HashKind::Md5));
+    let model = config.init_pretraining(&device);
+    let dir = temp_dir("reference-style");
+    model.save_pretrained(&config, &dir).unwrap();
+
+    // Add the tensors the reference's state dict also holds.
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut tensors: Vec<(String, safetensors::tensor::TensorView<'_>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let pooler = vec![0u8; 32 * 32 * 4];
+    let position_ids: Vec<u8> = (0..514i64).flat_map(|i| i.to_le_bytes()).collect();
+    tensors.push((
+        "roberta.pooler.dense.weight".into(),
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![32, 32], &pooler)
+            .unwrap(),
+    ));
+    tensors.push((
+        "roberta.embeddings.position_ids".into(),
+        safetensors::tensor::TensorView::new(safetensors::Dtype::I64, vec![1, 514], &position_ids)
+            .unwrap(),
+    ));
+    let out = safetensors::serialize(tensors, None).unwrap();
+    std::fs::write(dir.join("model.safetensors"), out).unwrap();
+
+    // A reference-style config: no embedding_type (vocab_size 0 = Pool), no hash fields.
+    let reference = r#"{"architectures": ["RobertaForShuffleRandomThreeWayClassification"],
+        "model_type": "roberta", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+        "intermediate_size": 64, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 514, "type_vocab_size": 1,
+        "initializer_range": 0.02, "layer_norm_eps": 1e-05, "pad_token_id": 1, "bos_token_id": 0,
+        "eos_token_id": 2, "vocab_size": 0}"#;
+    std::fs::write(dir.join("config.json"), reference).unwrap();
+    let err = HashformerForPretraining::from_pretrained(&dir, &device).unwrap_err();
+    assert!(
+        err.to_string().contains("hashformer-md-"),
+        "the error says how to fix it: {err}"
+    );
+
+    std::fs::write(
+        dir.join("config.json"),
+        reference.replace(
+            "\"vocab_size\": 0",
+            "\"vocab_size\": 0, \"hash_type\": \"md5\"",
+        ),
+    )
+    .unwrap();
+    let (loaded, loaded_config) = HashformerForPretraining::from_pretrained(&dir, &device).unwrap();
+    assert_eq!(loaded_config.embedding_type, EmbeddingKind::Pool);
+    model
+        .forward(input(EmbeddingKind::Pool, &device))
+        .into_data()
+        .assert_eq(
+            &loaded
+                .forward(input(EmbeddingKind::Pool, &device))
+                .into_data(),
+            true,
+        );
+    std::fs::remove_dir_all(&dir).ok();
+}
