@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod attention;
+mod batch;
 mod checkpoint;
 mod config;
 mod error;
@@ -12,6 +13,7 @@ mod model;
 mod params;
 
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
+pub use batch::{embedding_input, Sequences};
 pub use checkpoint::{load_config, load_weights, save, write_atomic, CONFIG_FILE, WEIGHTS_FILE};
 pub use config::{HashformerConfig, DEFAULT_BUCKETS};
 pub use error::{Error, Result};
