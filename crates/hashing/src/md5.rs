@@ -79,7 +79,7 @@ impl Md5Hasher {
     }
 
     /// Appends the signatures of `tokens` to `out`, in order: the same values as
-    /// [`Md5Hasher::signature`], computed [`LANES`] short tokens at a time.
+    /// [`Md5Hasher::signature`], computed eight short tokens at a time.
     pub fn signatures_into<S: AsRef<str>>(&self, tokens: &[S], out: &mut Vec<Signature>) {
         let start = out.len();
         out.resize(start + tokens.len(), Signature::ZERO);
