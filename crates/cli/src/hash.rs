@@ -91,7 +91,8 @@ struct Hashers {
 impl Hashers {
     fn text(&self, text: &str) -> Result<TextHashes> {
         let tokens = pre_tokenize(text);
-        let sigs: Vec<_> = tokens.iter().map(|t| self.md5.signature(t)).collect();
+        let mut sigs = Vec::with_capacity(tokens.len());
+        self.md5.signatures_into(&tokens, &mut sigs);
         let (lsh_hex, lsh_bucket) = match &self.lsh {
             Some(lsh) => {
                 use hashformer_hashing::TokenHasher;

@@ -48,30 +48,51 @@ impl<V: Copy> BoundedMap<V> {
     }
 }
 
-/// Fills `out[i]` from `lookup` where it knows word `i`; returns the indices it missed.
-fn look_up<V: Copy>(
+/// A word → value store that a batch is looked up in and its misses written back to.
+trait Memo<V> {
+    fn get(&self, word: &str) -> Option<V>;
+    fn put(&mut self, word: &str, value: V);
+}
+
+impl<V: Copy> Memo<V> for BoundedMap<V> {
+    fn get(&self, word: &str) -> Option<V> {
+        BoundedMap::get(self, word)
+    }
+
+    fn put(&mut self, word: &str, value: V) {
+        self.insert(word, value);
+    }
+}
+
+impl<V: Copy> Memo<V> for &SharedMap<V> {
+    fn get(&self, word: &str) -> Option<V> {
+        SharedMap::get(self, word)
+    }
+
+    fn put(&mut self, word: &str, value: V) {
+        self.insert(word, value);
+    }
+}
+
+/// Appends one value per word to `out`: from `memo` where it knows the word, else from one
+/// batched `compute` over the misses, which are then stored in `memo`.
+fn through<V: Copy>(
+    memo: &mut impl Memo<V>,
     words: &[&str],
-    out: &mut [V],
-    lookup: impl Fn(&str) -> Option<V>,
-) -> Vec<usize> {
+    out: &mut Vec<V>,
+    zero: V,
+    compute: impl FnOnce(&[&str], &mut Vec<V>) -> Result<()>,
+) -> Result<()> {
+    let start = out.len();
+    out.resize(start + words.len(), zero);
+    let slots = &mut out[start..];
     let mut missing = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        match lookup(w) {
-            Some(v) => out[i] = v,
+        match memo.get(w) {
+            Some(v) => slots[i] = v,
             None => missing.push(i),
         }
     }
-    missing
-}
-
-/// Computes the `missing` words with one batched call, fills their slots and `store`s them.
-fn compute_missing<V: Copy>(
-    words: &[&str],
-    out: &mut [V],
-    missing: &[usize],
-    compute: impl FnOnce(&[&str], &mut Vec<V>) -> Result<()>,
-    mut store: impl FnMut(&str, V),
-) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -79,22 +100,10 @@ fn compute_missing<V: Copy>(
     let mut computed = Vec::with_capacity(miss_words.len());
     compute(&miss_words, &mut computed)?;
     for (&i, v) in missing.iter().zip(computed) {
-        out[i] = v;
-        store(words[i], v);
+        slots[i] = v;
+        memo.put(words[i], v);
     }
     Ok(())
-}
-
-/// Appends one value per word to `out`, filled by `f` over the new slots.
-fn append<V: Copy>(
-    out: &mut Vec<V>,
-    n: usize,
-    zero: V,
-    f: impl FnOnce(&mut [V]) -> Result<()>,
-) -> Result<()> {
-    let start = out.len();
-    out.resize(start + n, zero);
-    f(&mut out[start..])
 }
 
 /// A bounded word cache owned by one worker (no locks): bucket and signature memos in
@@ -124,16 +133,8 @@ impl WordMemo {
         words: &[&str],
         out: &mut Vec<u32>,
     ) -> Result<()> {
-        let map = &mut self.buckets;
-        append(out, words.len(), 0, |slots| {
-            let missing = look_up(words, slots, |w| map.get(w));
-            compute_missing(
-                words,
-                slots,
-                &missing,
-                |w, o| hasher.buckets_into(w, o),
-                |w, v| map.insert(w, v),
-            )
+        through(&mut self.buckets, words, out, 0, |w, o| {
+            hasher.buckets_into(w, o)
         })
     }
 
@@ -147,16 +148,8 @@ impl WordMemo {
         words: &[&str],
         out: &mut Vec<Signature>,
     ) -> Result<()> {
-        let map = &mut self.signatures;
-        append(out, words.len(), Signature::ZERO, |slots| {
-            let missing = look_up(words, slots, |w| map.get(w));
-            compute_missing(
-                words,
-                slots,
-                &missing,
-                |w, o| hasher.signatures_into(w, o),
-                |w, v| map.insert(w, v),
-            )
+        through(&mut self.signatures, words, out, Signature::ZERO, |w, o| {
+            hasher.signatures_into(w, o)
         })
     }
 }
@@ -267,29 +260,19 @@ impl<H: TokenHasher> TokenHasher for CachedHasher<H> {
     }
 
     fn buckets_into(&self, words: &[&str], out: &mut Vec<u32>) -> Result<()> {
-        append(out, words.len(), 0, |slots| {
-            let missing = look_up(words, slots, |w| self.buckets.get(w));
-            compute_missing(
-                words,
-                slots,
-                &missing,
-                |w, o| self.inner.buckets_into(w, o),
-                |w, v| self.buckets.insert(w, v),
-            )
+        through(&mut &self.buckets, words, out, 0, |w, o| {
+            self.inner.buckets_into(w, o)
         })
     }
 
     fn signatures_into(&self, words: &[&str], out: &mut Vec<Signature>) -> Result<()> {
-        append(out, words.len(), Signature::ZERO, |slots| {
-            let missing = look_up(words, slots, |w| self.signatures.get(w));
-            compute_missing(
-                words,
-                slots,
-                &missing,
-                |w, o| self.inner.signatures_into(w, o),
-                |w, v| self.signatures.insert(w, v),
-            )
-        })
+        through(
+            &mut &self.signatures,
+            words,
+            out,
+            Signature::ZERO,
+            |w, o| self.inner.signatures_into(w, o),
+        )
     }
 }
 
