@@ -13,6 +13,7 @@ mod mt19937;
 mod pretokenize;
 mod signature;
 mod special;
+mod vocab;
 
 pub use bpe::{BpePiece, RobertaBpe};
 pub use cache::{CachedHasher, WordMemo, DEFAULT_CACHE_CAPACITY};
@@ -33,3 +34,4 @@ pub use special::{
     SpecialToken, DEFAULT_MD5_KEY, DEFAULT_NUM_BUCKETS, HASH_ID_OFFSET, NUM_HASH_BITS,
     NUM_SPECIAL_TOKENS, ORDINARY_TOKEN_SPEC, POOL_CHUNKS, POOL_TABLE_ROWS,
 };
+pub use vocab::VocabEncoder;
