@@ -171,6 +171,25 @@ impl HashformerForMaskedLm {
     pub fn forward(&self, input: EmbeddingInput) -> Tensor<3> {
         let hidden = self.roberta.forward(input);
         let [batch, seq_len, width] = hidden.dims();
+        let scores = self.scores(hidden.reshape([batch * seq_len, width]));
+        let vocab = scores.dims()[1];
+        scores.reshape([batch, seq_len, vocab])
+    }
+
+    /// Scores at the chosen positions only (the masked ones), which saves the head's
+    /// `[batch · seq_len, vocab_size]` product over positions without a label.
+    ///
+    /// # Shapes
+    /// - `rows`: `[n]` indices into the flattened `[batch · seq_len]` positions
+    /// - output: `[n, vocab_size]`
+    pub fn forward_rows(&self, input: EmbeddingInput, rows: Tensor<1, Int>) -> Tensor<2> {
+        let hidden = self.roberta.forward(input);
+        let [batch, seq_len, width] = hidden.dims();
+        self.scores(hidden.reshape([batch * seq_len, width]).select(0, rows))
+    }
+
+    /// `[n, hidden]` hidden states → `[n, vocab_size]` scores (weights tied to the table).
+    fn scores(&self, hidden: Tensor<2>) -> Tensor<2> {
         let x = self
             .lm_head
             .layer_norm
@@ -181,10 +200,7 @@ impl HashformerForMaskedLm {
             _ => unreachable!("HashformerForMaskedLm is only built over an id table"),
         };
         let vocab = table.dims()[0];
-        let scores = x
-            .reshape([batch * seq_len, width])
-            .matmul(table.transpose());
-        (scores + self.lm_head.bias.val().reshape([1, vocab])).reshape([batch, seq_len, vocab])
+        x.matmul(table.transpose()) + self.lm_head.bias.val().reshape([1, vocab])
     }
 }
 
