@@ -1,0 +1,256 @@
+//! The pre-training loop on the CPU backend with a tiny model: exact resume (N steps, stop,
+//! resume, N more = 2N uninterrupted, bit for bit), run-directory safety, masked LM, and that
+//! the artefacts (metrics, plot, checkpoints, final model) are written.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use hashformer_embeddings::EmbeddingKind;
+use hashformer_hashing::HashKind;
+use hashformer_model::{HashformerConfig, HashformerForPretraining};
+use hashformer_train::corpus::{prepare, CorpusFormat, PrepareConfig};
+use hashformer_train::log::read_metrics;
+use hashformer_train::{
+    pretrain, AdamWConfig, Decay, Error, LrSchedule, Objective, PretrainConfig, RunOptions,
+    TextEncoder,
+};
+use rand::{Rng, SeedableRng};
+
+/// A fresh directory under the system temp dir.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "hashformer-train-{name}-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A synthetic corpus of 120 blank-line separated documents, prepared for `max_length` 32.
+fn corpus(dir: &Path) -> PathBuf {
+    const WORDS: &[&str] = &[
+        "the", "a", "cat", "dog", "sat", "on", "mat", "river", "city", "old", "new", "green",
+        "runs", "sees", "and", "of", "in", "house", "music", "band", "played", "north", ".", ",",
+    ];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut text = String::new();
+    for _ in 0..120 {
+        for _ in 0..rng.random_range(1..4) {
+            let n = rng.random_range(5..40);
+            let line: Vec<&str> = (0..n)
+                .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                .collect();
+            text.push_str(&line.join(" "));
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    let file = dir.join("corpus.txt");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("prepared");
+    prepare(
+        &[file],
+        &out,
+        &PrepareConfig {
+            max_words: 30,
+            valid_every: 10,
+            max_valid_chunks: 16,
+            format: CorpusFormat::Auto,
+            ..PrepareConfig::default()
+        },
+    )
+    .unwrap();
+    out
+}
+
+fn config(kind: EmbeddingKind, objective: Objective) -> PretrainConfig {
+    let steps = 6;
+    PretrainConfig {
+        // A small table for Emb (the masked-LM test); Proj stores no bucket count.
+        model: match kind {
+            EmbeddingKind::Emb => {
+                HashformerConfig::tiny(kind, Some(HashKind::Md5)).with_num_buckets(97)
+            }
+            _ => HashformerConfig::tiny(kind, Some(HashKind::Md5)),
+        },
+        objective,
+        max_length: 32,
+        batch_size: 4,
+        grad_accum: 2,
+        steps,
+        schedule: LrSchedule {
+            peak: 1e-3,
+            warmup_steps: 2,
+            total_steps: steps,
+            decay: Decay::Linear,
+        },
+        optimizer: AdamWConfig::default(),
+        seed: 5,
+        log_every: 1,
+        eval_every: 3,
+        eval_batches: 2,
+        checkpoint_every: 2,
+        keep_checkpoints: 2,
+    }
+}
+
+const SHUFFLE_RANDOM: Objective = Objective::ShuffleRandom {
+    manipulate_prob: 0.15,
+};
+
+fn run(
+    config: &PretrainConfig,
+    corpus: &Path,
+    out: &Path,
+    options: &RunOptions,
+) -> Result<hashformer_train::RunSummary, Error> {
+    let encoder = TextEncoder::new(&config.model, config.max_length, None).unwrap();
+    pretrain(
+        config,
+        corpus,
+        encoder,
+        out,
+        &Device::flex(),
+        options,
+        &mut (),
+    )
+}
+
+/// `(step, loss)` of every training record.
+fn train_losses(run_dir: &Path) -> Vec<(u64, f64)> {
+    read_metrics(&run_dir.join("metrics.jsonl"))
+        .unwrap()
+        .iter()
+        .filter(|r| r["split"] == "train")
+        .map(|r| (r["step"].as_u64().unwrap(), r["loss"].as_f64().unwrap()))
+        .collect()
+}
+
+/// Every tensor of the two checkpoints is bit-identical (the file bytes may differ in header
+/// order).
+fn assert_same_weights(a: &Path, b: &Path) {
+    let (a, b) = (
+        std::fs::read(a.join("model.safetensors")).unwrap(),
+        std::fs::read(b.join("model.safetensors")).unwrap(),
+    );
+    let (a, b) = (
+        safetensors::SafeTensors::deserialize(&a).unwrap(),
+        safetensors::SafeTensors::deserialize(&b).unwrap(),
+    );
+    let mut names = a.names();
+    names.sort();
+    let mut names_b = b.names();
+    names_b.sort();
+    assert_eq!(names, names_b);
+    for name in names {
+        let (x, y) = (a.tensor(name).unwrap(), b.tensor(name).unwrap());
+        assert_eq!(x.shape(), y.shape(), "{name}");
+        assert!(x.data() == y.data(), "tensor {name} differs");
+    }
+}
+
+#[test]
+fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
+    let dir = temp_dir("resume");
+    let corpus = corpus(&dir);
+    let config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+
+    let whole = dir.join("whole");
+    let summary = run(&config, &corpus, &whole, &RunOptions::default()).unwrap();
+    assert!(summary.finished);
+    assert_eq!(summary.step, 6);
+
+    let split = dir.join("split");
+    let first = RunOptions {
+        stop_after: Some(3),
+        ..RunOptions::default()
+    };
+    let summary = run(&config, &corpus, &split, &first).unwrap();
+    assert!(!summary.finished);
+    assert_eq!(summary.step, 3);
+    let resume = RunOptions {
+        resume: true,
+        ..RunOptions::default()
+    };
+    let summary = run(&config, &corpus, &split, &resume).unwrap();
+    assert!(summary.finished);
+    assert_eq!(summary.step, 6);
+
+    let (a, b) = (train_losses(&whole), train_losses(&split));
+    assert_eq!(a.len(), 6, "{a:?}");
+    assert_eq!(a, b, "losses of the resumed run differ");
+    assert!(a.iter().all(|(_, l)| l.is_finite() && *l > 0.0));
+    assert_same_weights(&whole.join("model"), &split.join("model"));
+
+    // Artefacts: the last two checkpoints, a loadable final model, the plot.
+    let mut kept: Vec<String> = std::fs::read_dir(whole.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["step-00000004", "step-00000006"]);
+    let (model, loaded) =
+        HashformerForPretraining::from_pretrained(&whole.join("model"), &Device::flex()).unwrap();
+    assert_eq!(loaded, config.model);
+    drop(model);
+    assert!(whole.join("metrics.png").exists());
+    let valid = read_metrics(&whole.join("metrics.jsonl"))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r["split"] == "valid")
+        .count();
+    assert_eq!(valid, 2, "evaluations at steps 3 and 6");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_directory_is_never_taken_over_by_another_run() {
+    let dir = temp_dir("guard");
+    let corpus = corpus(&dir);
+    let config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    let out = dir.join("run");
+    let options = RunOptions {
+        stop_after: Some(2),
+        ..RunOptions::default()
+    };
+    run(&config, &corpus, &out, &options).unwrap();
+    // Starting over in a directory with checkpoints needs --resume.
+    let err = run(&config, &corpus, &out, &RunOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("--resume"), "{err}");
+    // Resuming with other settings is refused.
+    let mut other = config.clone();
+    other.seed = 6;
+    let resume = RunOptions {
+        resume: true,
+        ..RunOptions::default()
+    };
+    let err = run(&other, &corpus, &out, &resume).unwrap_err();
+    assert!(err.to_string().contains("different run"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn masked_lm_trains_the_id_variants_and_is_refused_for_hash_inputs() {
+    let dir = temp_dir("mlm");
+    let corpus = corpus(&dir);
+    let mlm = Objective::MaskedLm { mask_prob: 0.15 };
+    let mut emb = config(EmbeddingKind::Emb, mlm);
+    emb.steps = 2;
+    emb.schedule.total_steps = 2;
+    let summary = run(&emb, &corpus, &dir.join("emb"), &RunOptions::default()).unwrap();
+    assert!(summary.finished);
+    assert!(summary.last_eval_loss.is_some_and(f64::is_finite));
+    let losses = train_losses(&dir.join("emb"));
+    // Masked LM over 102 rows starts near ln(102) ≈ 4.6.
+    assert!((3.5..6.0).contains(&losses[0].1), "{losses:?}");
+
+    let proj = PretrainConfig {
+        objective: mlm,
+        ..config(EmbeddingKind::Proj, SHUFFLE_RANDOM)
+    };
+    let err = run(&proj, &corpus, &dir.join("proj"), &RunOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("masked LM"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

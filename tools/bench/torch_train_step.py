@@ -1,0 +1,92 @@
+"""The PyTorch side of the training-step comparison (docs/benchmarks.md): the same HashFormer
+(tools/parity/hashformer_torch.py, which the Rust model matches within 1e-4), the same batch
+shape and the same step as `hashformer bench-step`: forward, Shuffle+Random cross-entropy at
+every ordinary position, backward, global-norm clipping and AdamW with HF's no-decay group.
+
+Run with the parity venv and the same thread count as the Rust side, e.g.
+  RAYON_NUM_THREADS=2 hashformer bench-step --config small --variant proj
+  tools/parity/.venv/bin/python tools/bench/torch_train_step.py --config small --variant proj --threads 2
+Prints one JSON object, like the Rust command.
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "parity"))
+from hashformer_torch import HashFormerConfig, HashFormerWithHeads  # noqa: E402
+
+SIZES = {"tiny": (32, 2, 2, 64), "small": (256, 4, 4, 1024), "base": (768, 12, 12, 3072)}
+VOCAB_CODES = {"pool": 0, "add": 1, "proj": 2}  # reference vocab_size codes (spec, hf.rs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="small", choices=SIZES)
+    ap.add_argument("--variant", default="proj", choices=["proj", "add", "pool", "emb", "bpe"])
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--seq-len", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=10)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    hidden, layers, heads, ff = SIZES[args.config]
+    kind = {"bpe": "vocab"}.get(args.variant, args.variant)
+    rows = {"emb": 50265, "vocab": 50265}.get(kind)
+    cfg = HashFormerConfig(
+        embedding_type=kind,
+        hash_type=None if kind == "vocab" else "md5",
+        vocab_size=rows if rows else VOCAB_CODES[kind],
+        hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+        intermediate_size=ff)
+    model = HashFormerWithHeads(cfg)
+    model.train()
+    b, n = args.batch_size, args.seq_len
+    mask = torch.ones(b, n, dtype=torch.long)
+    if kind in ("emb", "vocab"):
+        ids = torch.randint(5, rows, (b, n))
+        ids[:, 0], ids[:, -1] = 0, 2
+        inputs = {"input_ids": ids}
+    else:
+        spec = torch.full((b, n), 5, dtype=torch.long)
+        spec[:, 0], spec[:, -1] = 0, 2
+        bits = torch.randint(0, 2, (b, n, 128)).float()
+        inputs = {"spec_ids": spec, "hash_bits": bits}
+        if kind == "pool":
+            inputs = {"spec_ids": spec, "pool_ids": torch.randint(1, 257, (b, n, 13))}
+    labels = torch.randint(0, 3, (b, n))
+    labels[:, 0], labels[:, -1] = -100, -100
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=1e-4, eps=1e-8)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    times = []
+    for step in range(args.warmup + args.steps):
+        start = time.perf_counter()
+        logits = model(mask, **inputs)["pretrain_logits"]
+        loss = loss_fn(logits.reshape(-1, 3), labels.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step >= args.warmup:
+            times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(json.dumps({
+        "implementation": f"PyTorch {torch.__version__} eager",
+        "backend": "cpu", "variant": args.variant, "config": args.config,
+        "batch_size": b, "seq_len": n, "threads": args.threads,
+        "median_step_s": median, "tokens_per_s": b * n / median, "step_s": times,
+    }))
+
+
+if __name__ == "__main__":
+    main()
