@@ -1,1 +1,18 @@
 #![doc = include_str!("../README.md")]
+
+mod error;
+mod evaluate;
+pub mod metrics;
+mod read;
+mod submit;
+mod task;
+mod tsv;
+
+pub use error::{Error, Position, Result};
+pub use evaluate::{evaluate, GlueScore, TaskMetrics};
+pub use read::{read_file, read_from, read_split, Example, Label};
+pub use submit::{
+    format_predictions, read_predictions, read_predictions_from, write_predictions, Prediction,
+    Submission, PREDICTION_HEADER,
+};
+pub use task::{LabelKind, Metric, Split, Task, TextColumns};
