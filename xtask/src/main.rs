@@ -4,9 +4,11 @@
 //! - `cargo xtask golden`: regenerate the hashing golden vectors with the independent
 //!   Python implementation in `tools/golden/`.
 //! - `cargo xtask bench-hashing`: hashing benchmarks plus the Python reference baseline.
+//! - `cargo xtask pretrain …`: `hashformer pretrain` with the backend's cargo feature.
 
 mod bench;
 mod golden;
+mod pretrain;
 mod tidy;
 
 use std::path::PathBuf;
@@ -30,7 +32,11 @@ fn run(args: &[String]) -> Result<()> {
         Some("tidy") => tidy::run(&project_root()),
         Some("golden") => golden::run(&project_root()),
         Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
-        _ => bail!("usage: cargo xtask <tidy | golden | bench-hashing [--quick]>"),
+        Some("pretrain") => pretrain::run(&project_root(), &args[1..]),
+        _ => bail!(
+            "usage: cargo xtask <tidy | golden | bench-hashing [--quick] | pretrain ARGS…>\n\
+             (`cargo xtask pretrain --help` lists the pre-training options)"
+        ),
     }
 }
 

@@ -142,9 +142,8 @@ impl Hashers {
 }
 
 fn default_bpe_dir() -> PathBuf {
-    std::env::var_os("HASHFORMER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("data"))
+    crate::data::data_root()
+        .unwrap_or_else(|_| PathBuf::from("data"))
         .join("roberta-base")
 }
 

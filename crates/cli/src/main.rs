@@ -1,6 +1,11 @@
 //! `hashformer`: the user-facing command line of hashformers.
 
+mod backend;
+mod bench_step;
+mod data;
+mod evaluate;
 mod hash;
+mod pretrain;
 mod size;
 
 use std::process::ExitCode;
@@ -22,6 +27,13 @@ enum Command {
     Hash(hash::HashArgs),
     /// Print the parameter and memory breakdown of a model configuration.
     Size(size::SizeArgs),
+    /// Pre-train a HashFormer (or the BPE baseline) on a text corpus with Shuffle+Random,
+    /// resumable, with progress, JSONL metrics and a PNG plot in the run directory.
+    Pretrain(Box<pretrain::PretrainArgs>),
+    /// Time pre-training steps of a model on synthetic batches (JSON on stdout).
+    BenchStep(bench_step::BenchStepArgs),
+    /// Compute a GLUE task's metrics for a predictions file against a gold (dev) file.
+    Evaluate(evaluate::EvaluateArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +41,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hash(args) => hash::run(&args),
         Command::Size(args) => size::run(&args),
+        Command::Pretrain(args) => pretrain::run(&args),
+        Command::BenchStep(args) => bench_step::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,43 @@
+//! `--backend`: the device a command runs on. GPU backends exist only when the binary is built
+//! with their cargo feature (`wgpu`, `cuda`); asking for a missing one is a clear error.
+
+use anyhow::{bail, Result};
+use burn::prelude::Device;
+use clap::ValueEnum;
+
+/// A compute backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (Flex).
+    Cpu,
+    /// WGPU (Vulkan, Metal, DX12; Mesa's lavapipe without a GPU). Needs `--features wgpu`.
+    Wgpu,
+    /// CUDA, GPU 0. Needs `--features cuda`.
+    Cuda,
+}
+
+impl Backend {
+    /// The device, never `Device::default()`.
+    ///
+    /// # Errors
+    /// If the binary was built without the backend's feature.
+    pub fn device(self) -> Result<Device> {
+        match self {
+            Self::Cpu => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Self::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "wgpu"))]
+            Self::Wgpu => bail!(
+                "this binary was built without WGPU: rebuild with `--features wgpu` \
+                 (e.g. cargo run -p hashformer-cli --features wgpu -- …)"
+            ),
+            #[cfg(feature = "cuda")]
+            Self::Cuda => Ok(Device::cuda(0)),
+            #[cfg(not(feature = "cuda"))]
+            Self::Cuda => bail!(
+                "this binary was built without CUDA: rebuild with `--features cuda` \
+                 (see docs/backends.md; the build needs network for the LLVM bundle)"
+            ),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! `hashformer bench-step`: times pre-training steps (forward, loss, backward, AdamW) of a
+//! model configuration on synthetic full-length batches, for comparison with PyTorch
+//! (`tools/bench/torch_train_step.py` does the same step) and across backends.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use hashformer_train::{
+    time_train_steps, AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig,
+};
+use serde_json::json;
+
+use crate::backend::Backend;
+use crate::pretrain::{model_config_for, Scheme, Size, Variant};
+
+/// Arguments of `hashformer bench-step`.
+#[derive(Debug, Args)]
+pub struct BenchStepArgs {
+    /// Embedding variant.
+    #[arg(long, value_enum, default_value = "proj")]
+    variant: Variant,
+    /// Hashing scheme.
+    #[arg(long, value_enum, default_value = "md5")]
+    scheme: Scheme,
+    /// Model size preset.
+    #[arg(long, value_enum, default_value = "small")]
+    config: Size,
+    /// Backend.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    /// Tokens per sequence (all real: no padding).
+    #[arg(long, default_value_t = 128)]
+    seq_len: usize,
+    /// Untimed warm-up steps.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Timed steps.
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+}
+
+/// Runs `hashformer bench-step` and prints one JSON object.
+///
+/// # Errors
+/// An unavailable backend or a failing step.
+pub fn run(args: &BenchStepArgs) -> Result<()> {
+    let device = args.backend.device()?;
+    let model = model_config_for(args.variant, args.scheme, args.config);
+    let config = PretrainConfig {
+        model,
+        objective: Objective::ShuffleRandom {
+            manipulate_prob: 0.1,
+        },
+        max_length: args.seq_len,
+        batch_size: args.batch_size,
+        grad_accum: 1,
+        steps: 1,
+        schedule: LrSchedule {
+            peak: 1e-4,
+            warmup_steps: 0,
+            total_steps: 1,
+            decay: Decay::Constant,
+        },
+        optimizer: AdamWConfig::default(),
+        seed: 0,
+        log_every: 1,
+        eval_every: 0,
+        eval_batches: 0,
+        checkpoint_every: 0,
+        keep_checkpoints: 1,
+    };
+    let timing = time_train_steps(&config, &device, args.warmup, args.steps)
+        .context("timing training steps")?;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let out = json!({
+        "implementation": "hashformers (Burn 0.22.1)",
+        "backend": format!("{:?}", args.backend).to_lowercase(),
+        "variant": format!("{:?}", args.variant).to_lowercase(),
+        "config": format!("{:?}", args.config).to_lowercase(),
+        "batch_size": args.batch_size,
+        "seq_len": args.seq_len,
+        "threads": std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(threads),
+        "median_step_s": timing.median(),
+        "tokens_per_s": timing.tokens_per_s(),
+        "step_s": timing.seconds,
+    });
+    println!("{out}");
+    Ok(())
+}

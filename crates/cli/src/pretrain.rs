@@ -1,0 +1,430 @@
+//! `hashformer pretrain`: prepare the corpus (once) and pre-train a HashFormer or the BPE
+//! baseline with Shuffle+Random (or masked LM), with a progress bar, JSONL metrics and
+//! resumable checkpoints in the run directory.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use hashformer_embeddings::EmbeddingKind;
+use hashformer_hashing::{HashKind, RobertaBpe};
+use hashformer_model::HashformerConfig;
+use hashformer_train::corpus::{prepare_with_progress, PrepareConfig, PrepareProgress};
+use hashformer_train::{
+    pretrain, AdamWConfig, Decay, EvalReport, LrSchedule, Objective, Observer, PretrainConfig,
+    RunOptions, StepReport, TextEncoder,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::backend::Backend;
+use crate::data::data_root;
+
+/// The variant to pre-train.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Variant {
+    /// HashFormer-Emb: a bucket table.
+    Emb,
+    /// HashFormer-Pool: 13 pooled chunk tables.
+    Pool,
+    /// HashFormer-Add: a linear map of the ±1 bits.
+    Add,
+    /// HashFormer-Proj: the Pearson projection of the bits.
+    Proj,
+    /// The BPE vocabulary baseline (roberta-base ids).
+    Bpe,
+}
+
+impl Variant {
+    fn kind(self) -> EmbeddingKind {
+        match self {
+            Self::Emb => EmbeddingKind::Emb,
+            Self::Pool => EmbeddingKind::Pool,
+            Self::Add => EmbeddingKind::Add,
+            Self::Proj => EmbeddingKind::Proj,
+            Self::Bpe => EmbeddingKind::Vocab,
+        }
+    }
+}
+
+/// Hashing scheme.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Scheme {
+    /// HMAC-MD5.
+    Md5,
+    /// Locality-sensitive hashing over BPE features.
+    Lsh,
+}
+
+/// Model size preset.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Size {
+    /// 2 layers, width 32 (smoke tests).
+    Tiny,
+    /// 4 layers, width 256 (CPU experiments).
+    Small,
+    /// 12 layers, width 768 (the paper's; needs a GPU).
+    Base,
+}
+
+/// Pre-training objective.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Shuffle+Random token classification (the reference's).
+    ShuffleRandom,
+    /// Masked LM (Emb and BPE only).
+    Mlm,
+}
+
+/// Arguments of `hashformer pretrain`.
+#[derive(Debug, Args)]
+pub struct PretrainArgs {
+    /// Embedding variant.
+    #[arg(long, value_enum, default_value = "proj")]
+    variant: Variant,
+    /// Hashing scheme (ignored by the BPE baseline).
+    #[arg(long, value_enum, default_value = "md5")]
+    scheme: Scheme,
+    /// Model size preset.
+    #[arg(long, value_enum, default_value = "small")]
+    config: Size,
+    /// Optimizer steps.
+    #[arg(long, default_value_t = 1000)]
+    steps: u64,
+    /// Backend to train on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    /// Run directory (created; holds metrics, checkpoints and the final model).
+    #[arg(long)]
+    out: PathBuf,
+    /// Corpus files or directories (plain text or gzip, WikiExtractor or blank-line separated
+    /// documents) [default: $HASHFORMER_DATA/corpus/enwiki-2014-wikiextractor].
+    #[arg(long, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Where the prepared corpus is written, or reused if it matches [default: OUT/corpus].
+    #[arg(long)]
+    prepared: Option<PathBuf>,
+    /// Stop preparing after this many training sequences (default: the whole corpus).
+    #[arg(long)]
+    max_train_sequences: Option<u64>,
+    /// The roberta-base directory (vocab.json, merges.txt), needed by LSH and BPE
+    /// [default: $HASHFORMER_DATA/roberta-base].
+    #[arg(long)]
+    roberta: Option<PathBuf>,
+    /// Objective.
+    #[arg(long, value_enum, default_value = "shuffle-random")]
+    objective: ObjectiveArg,
+    /// Shuffle+Random manipulation probability.
+    #[arg(long, default_value_t = 0.10)]
+    manipulate_prob: f64,
+    /// Masked-LM probability.
+    #[arg(long, default_value_t = 0.15)]
+    mask_prob: f64,
+    /// Sequence length, `<s>` and `</s>` included.
+    #[arg(long, default_value_t = 128)]
+    max_length: usize,
+    /// Sequences per micro-batch.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    /// Micro-batches per optimizer step.
+    #[arg(long, default_value_t = 1)]
+    grad_accum: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    /// Warm-up steps [default: 6% of the steps].
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Decay after warm-up.
+    #[arg(long, value_enum, default_value = "linear")]
+    schedule: ScheduleArg,
+    /// AdamW weight decay (not applied to biases and LayerNorm).
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Global gradient-norm clip (0 turns it off).
+    #[arg(long, default_value_t = 1.0)]
+    max_grad_norm: f64,
+    /// Seed of initialisation, data order, manipulation and dropout.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Log metrics every N steps.
+    #[arg(long, default_value_t = 10)]
+    log_every: u64,
+    /// Evaluate on held-out text every N steps (0: at the end only).
+    #[arg(long, default_value_t = 100)]
+    eval_every: u64,
+    /// Held-out batches per evaluation.
+    #[arg(long, default_value_t = 16)]
+    eval_batches: usize,
+    /// Write a checkpoint every N steps (0: at the end only).
+    #[arg(long, default_value_t = 200)]
+    checkpoint_every: u64,
+    /// Checkpoints to keep.
+    #[arg(long, default_value_t = 2)]
+    keep_checkpoints: usize,
+    /// Continue the run in OUT from its newest checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Stop after this step (with a checkpoint; `--resume` continues).
+    #[arg(long)]
+    stop_after: Option<u64>,
+    /// Stop after this many minutes (with a checkpoint; `--resume` continues).
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// No progress bar (logs one line per report instead).
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Decay after warm-up.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScheduleArg {
+    /// Linear to zero.
+    Linear,
+    /// Constant.
+    Constant,
+}
+
+/// The preset `size` for `variant` hashed with `scheme`.
+pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> HashformerConfig {
+    let kind = variant.kind();
+    let hash = match (kind, scheme) {
+        (EmbeddingKind::Vocab, _) => None,
+        (_, Scheme::Md5) => Some(HashKind::Md5),
+        (_, Scheme::Lsh) => Some(HashKind::Lsh),
+    };
+    match size {
+        Size::Tiny => HashformerConfig::tiny(kind, hash),
+        Size::Small => HashformerConfig::small(kind, hash),
+        Size::Base => HashformerConfig::base(kind, hash),
+    }
+}
+
+/// Runs `hashformer pretrain`.
+///
+/// # Errors
+/// Bad arguments, missing data, and any training error, with context.
+pub fn run(args: &PretrainArgs) -> Result<()> {
+    let device = args.backend.device()?;
+    let mut model = model_config_for(args.variant, args.scheme, args.config);
+    let needs_bpe = matches!(args.variant, Variant::Bpe) || matches!(args.scheme, Scheme::Lsh);
+    let bpe = if needs_bpe {
+        let dir = match &args.roberta {
+            Some(d) => d.clone(),
+            None => data_root()?.join("roberta-base"),
+        };
+        let bpe = RobertaBpe::from_dir(&dir)
+            .with_context(|| format!("loading the roberta-base BPE from {}", dir.display()))?;
+        if matches!(args.variant, Variant::Bpe) {
+            model = model.with_bpe_vocab_size(bpe.vocab_size());
+        }
+        Some(bpe)
+    } else {
+        None
+    };
+    let objective = match args.objective {
+        ObjectiveArg::ShuffleRandom => Objective::ShuffleRandom {
+            manipulate_prob: args.manipulate_prob,
+        },
+        ObjectiveArg::Mlm => Objective::MaskedLm {
+            mask_prob: args.mask_prob,
+        },
+    };
+    let warmup = args
+        .warmup
+        .unwrap_or_else(|| (args.steps as f64 * 0.06).round() as u64);
+    let config = PretrainConfig {
+        model,
+        objective,
+        max_length: args.max_length,
+        batch_size: args.batch_size,
+        grad_accum: args.grad_accum,
+        steps: args.steps,
+        schedule: LrSchedule {
+            peak: args.lr,
+            warmup_steps: warmup,
+            total_steps: args.steps,
+            decay: match args.schedule {
+                ScheduleArg::Linear => Decay::Linear,
+                ScheduleArg::Constant => Decay::Constant,
+            },
+        },
+        optimizer: AdamWConfig {
+            weight_decay: args.weight_decay,
+            max_grad_norm: (args.max_grad_norm > 0.0).then_some(args.max_grad_norm),
+            ..AdamWConfig::default()
+        },
+        seed: args.seed,
+        log_every: args.log_every,
+        eval_every: args.eval_every,
+        eval_batches: args.eval_batches,
+        checkpoint_every: args.checkpoint_every,
+        keep_checkpoints: args.keep_checkpoints,
+    };
+    config.validate().context("invalid pre-training settings")?;
+
+    let corpus = prepared_corpus(args)?;
+    let encoder = TextEncoder::new(&config.model, config.max_length, bpe)
+        .context("building the text encoder")?;
+    let options = RunOptions {
+        time_limit: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        resume: args.resume,
+        stop_after: args.stop_after,
+    };
+    let mut progress = Progress::new(args.quiet);
+    let summary = pretrain(
+        &config,
+        &corpus,
+        encoder,
+        &args.out,
+        &device,
+        &options,
+        &mut progress,
+    )
+    .with_context(|| format!("pre-training into {}", args.out.display()))?;
+    progress.finish();
+    println!(
+        "{} at step {}/{} in {:.0} s; held-out loss {}, accuracy {}; model in {}",
+        if summary.finished {
+            "finished"
+        } else {
+            "stopped (time limit)"
+        },
+        summary.step,
+        config.steps,
+        summary.seconds,
+        summary
+            .last_eval_loss
+            .map_or("-".into(), |l| format!("{l:.4}")),
+        summary
+            .last_eval_accuracy
+            .map_or("-".into(), |a| format!("{a:.4}")),
+        summary.model_dir.display()
+    );
+    Ok(())
+}
+
+/// Prepares the corpus into `--prepared` (default OUT/corpus) or reuses it.
+fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
+    let inputs = if args.corpus.is_empty() {
+        vec![data_root()?.join("corpus/enwiki-2014-wikiextractor")]
+    } else {
+        args.corpus.clone()
+    };
+    let out = args
+        .prepared
+        .clone()
+        .unwrap_or_else(|| args.out.join("corpus"));
+    let config = PrepareConfig {
+        max_words: args.max_length.saturating_sub(2),
+        max_train_chunks: args.max_train_sequences,
+        ..PrepareConfig::default()
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "preparing corpus {bar:30} {bytes}/{total_bytes} [{elapsed} < {eta}] {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut on_progress = |p: &PrepareProgress| {
+        bar.set_length(p.bytes_total);
+        bar.set_position(p.bytes_read);
+        bar.set_message(format!(
+            "{} documents, {} + {} sequences",
+            p.documents, p.train_chunks, p.valid_chunks
+        ));
+    };
+    let prepared = prepare_with_progress(&inputs, &out, &config, &mut on_progress)
+        .with_context(|| format!("preparing the corpus into {}", out.display()))?;
+    bar.finish_and_clear();
+    let meta = prepared.meta();
+    eprintln!(
+        "corpus {}: {} training and {} held-out sequences",
+        out.display(),
+        meta.stats(hashformer_train::corpus::Split::Train).chunks,
+        meta.stats(hashformer_train::corpus::Split::Valid).chunks
+    );
+    Ok(out)
+}
+
+/// Progress bar with ETA and tokens/s, plus one line per held-out evaluation.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Self {
+            bar: (!quiet).then(|| ProgressBar::new(0)),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+
+    fn println(&self, line: String) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn on_start(&mut self, start_step: u64, total_steps: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total_steps);
+            bar.set_position(start_step);
+            bar.reset_eta();
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} steps [{elapsed} < {eta}] {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        }
+    }
+
+    fn on_step(&mut self, step: u64, _loss: f64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(step);
+        }
+    }
+
+    fn on_report(&mut self, r: &StepReport) {
+        let msg = format!(
+            "loss {:.4} acc {:.3} lr {:.2e} {:.0} tok/s",
+            r.loss, r.accuracy, r.lr, r.tokens_per_s
+        );
+        match &self.bar {
+            Some(bar) => bar.set_message(msg),
+            None => eprintln!("step {}: {msg}", r.step),
+        }
+    }
+
+    fn on_eval(&mut self, r: &EvalReport) {
+        let per_class = match (r.acc_original, r.acc_shuffled, r.acc_random) {
+            (Some(o), Some(s), Some(x)) => {
+                format!(
+                    " (original {o:.3}, shuffled {s:.3}, random {x:.3}; majority {:.3})",
+                    r.majority_rate
+                )
+            }
+            _ => String::new(),
+        };
+        self.println(format!(
+            "step {}: held-out loss {:.4}, accuracy {:.4}{per_class}",
+            r.step, r.loss, r.accuracy
+        ));
+    }
+
+    fn on_checkpoint(&mut self, step: u64, dir: &Path) {
+        if self.bar.is_none() {
+            eprintln!("step {step}: checkpoint {}", dir.display());
+        }
+    }
+}

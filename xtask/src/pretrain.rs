@@ -1,0 +1,114 @@
+//! `cargo xtask pretrain …`: runs `hashformer pretrain` through cargo with the backend's cargo
+//! feature switched on, so `--backend wgpu` builds the WGPU binary and `--backend cuda` the CUDA
+//! one. xtask itself never links Burn (it stays fast to build); every argument is passed on.
+//!
+//! ```text
+//! cargo xtask pretrain --variant proj --scheme md5 --config small --steps 2000 \
+//!     --backend cpu --out runs/proj-md5-small
+//! ```
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// The cargo feature `hashformer-cli` needs for the `--backend` in `args`, if any.
+fn backend_feature(args: &[String]) -> Result<Option<&'static str>> {
+    let mut backend = None;
+    for (i, arg) in args.iter().enumerate() {
+        if let Some(value) = arg.strip_prefix("--backend=") {
+            backend = Some(value.to_string());
+        } else if arg == "--backend" {
+            match args.get(i + 1) {
+                Some(value) => backend = Some(value.clone()),
+                None => bail!("--backend needs a value: cpu, wgpu or cuda"),
+            }
+        }
+    }
+    Ok(match backend.as_deref() {
+        None | Some("cpu") => None,
+        Some("wgpu") => Some("wgpu"),
+        Some("cuda") => Some("cuda"),
+        Some(other) => bail!("unknown backend {other:?}: use cpu, wgpu or cuda"),
+    })
+}
+
+/// The `cargo run` command line for `hashformer <subcommand> args…`.
+fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<Command> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root)
+        .args(["run", "--quiet", "--package", "hashformer-cli"]);
+    if let Some(feature) = backend_feature(args)? {
+        cmd.args(["--features", feature]);
+    }
+    cmd.args(["--", subcommand]).args(args);
+    if std::env::var_os("HASHFORMER_DATA").is_none() {
+        cmd.env("HASHFORMER_DATA", crate::data_dir(root));
+    }
+    Ok(cmd)
+}
+
+/// Runs `hashformer pretrain` with `args`.
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    let status = command(root, "pretrain", args)?
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("hashformer pretrain failed ({status})");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn backend_feature_follows_the_flag() {
+        for (list, feature) in [
+            (&["--steps", "5"][..], None),
+            (&["--backend", "cpu"][..], None),
+            (&["--backend", "wgpu", "--steps", "5"][..], Some("wgpu")),
+            (&["--backend=cuda"][..], Some("cuda")),
+        ] {
+            assert_eq!(backend_feature(&args(list)).unwrap(), feature, "{list:?}");
+        }
+        assert!(backend_feature(&args(&["--backend", "tpu"])).is_err());
+        assert!(backend_feature(&args(&["--backend"])).is_err());
+    }
+
+    #[test]
+    fn command_passes_arguments_through() {
+        let cmd = command(
+            Path::new("/r"),
+            "pretrain",
+            &args(&["--backend", "wgpu", "--out", "x"]),
+        )
+        .unwrap();
+        let line: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            line,
+            args(&[
+                "run",
+                "--quiet",
+                "--package",
+                "hashformer-cli",
+                "--features",
+                "wgpu",
+                "--",
+                "pretrain",
+                "--backend",
+                "wgpu",
+                "--out",
+                "x"
+            ])
+        );
+    }
+}
