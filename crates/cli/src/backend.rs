@@ -17,6 +17,31 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// `count` devices for data parallelism: GPUs `0..count` (WGPU: discrete GPUs; one GPU
+    /// means the default adapter), or `count` handles on the CPU (for testing the mechanics).
+    ///
+    /// # Errors
+    /// As [`Self::device`]; `count` = 0.
+    pub fn devices(self, count: usize) -> Result<Vec<Device>> {
+        if count == 0 {
+            bail!("--devices must be at least 1");
+        }
+        if count == 1 {
+            return Ok(vec![self.device()?]);
+        }
+        match self {
+            Self::Cpu => Ok(vec![Device::flex(); count]),
+            #[cfg(feature = "wgpu")]
+            Self::Wgpu => Ok((0..count)
+                .map(|i| Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(i)))
+                .collect()),
+            #[cfg(feature = "cuda")]
+            Self::Cuda => Ok((0..count).map(Device::cuda).collect()),
+            #[allow(unreachable_patterns)]
+            _ => self.device().map(|d| vec![d]),
+        }
+    }
+
     /// The device, never `Device::default()`.
     ///
     /// # Errors

@@ -27,6 +27,9 @@ pub struct BenchStepArgs {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
+    /// Devices for data parallelism (one micro-batch of --batch-size each).
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
     /// Sequences per batch.
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
@@ -46,7 +49,7 @@ pub struct BenchStepArgs {
 /// # Errors
 /// An unavailable backend or a failing step.
 pub fn run(args: &BenchStepArgs) -> Result<()> {
-    let device = args.backend.device()?;
+    let devices = args.backend.devices(args.devices)?;
     let model = model_config_for(args.variant, args.scheme, args.config);
     let config = PretrainConfig {
         model,
@@ -55,7 +58,7 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         },
         max_length: args.seq_len,
         batch_size: args.batch_size,
-        grad_accum: 1,
+        grad_accum: args.devices.max(1),
         steps: 1,
         schedule: LrSchedule {
             peak: 1e-4,
@@ -71,7 +74,7 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         checkpoint_every: 0,
         keep_checkpoints: 1,
     };
-    let timing = time_train_steps(&config, &device, args.warmup, args.steps)
+    let timing = time_train_steps(&config, &devices, args.warmup, args.steps)
         .context("timing training steps")?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let out = json!({
@@ -80,6 +83,7 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         "variant": format!("{:?}", args.variant).to_lowercase(),
         "config": format!("{:?}", args.config).to_lowercase(),
         "batch_size": args.batch_size,
+        "devices": args.devices,
         "seq_len": args.seq_len,
         "threads": std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(threads),
         "median_step_s": timing.median(),

@@ -94,6 +94,10 @@ pub struct PretrainArgs {
     /// Backend to train on.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
+    /// Data parallelism over this many devices of the backend (GPUs 0..N); micro-batch i of
+    /// each step runs on device i mod N, so set --grad-accum to a multiple of N.
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
     /// Run directory (created; holds metrics, checkpoints and the final model).
     #[arg(long)]
     out: PathBuf,
@@ -205,7 +209,7 @@ pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> Hashfor
 /// # Errors
 /// Bad arguments, missing data, and any training error, with context.
 pub fn run(args: &PretrainArgs) -> Result<()> {
-    let device = args.backend.device()?;
+    let devices = args.backend.devices(args.devices)?;
     let mut model = model_config_for(args.variant, args.scheme, args.config);
     let needs_bpe = matches!(args.variant, Variant::Bpe) || matches!(args.scheme, Scheme::Lsh);
     let bpe = if needs_bpe {
@@ -277,7 +281,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
         &corpus,
         encoder,
         &args.out,
-        &device,
+        &devices,
         &options,
         &mut progress,
     )

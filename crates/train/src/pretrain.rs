@@ -8,6 +8,8 @@
 //! re-seeded before every micro-batch). A checkpoint therefore only needs the weights, the
 //! optimizer moments, the step and the data position, and a run stopped at step `N` and resumed
 //! computes bit for bit what an uninterrupted run computes (tested on the CPU backend).
+//! Burn's CPU backend keeps one random stream per process, so this holds for one training per
+//! process at a time (two concurrent runs in one process would interleave their dropout draws).
 //!
 //! # Run directory
 //! ```text
@@ -556,28 +558,31 @@ impl Drop for Producer {
     }
 }
 
-/// Mean cross-entropy over `rows` with `labels`, plus the predictions (arg-max).
+/// Mean cross-entropy over the rows of `logits` with `labels`, and the arg-max predictions
+/// (still on the device: read them with [`read_predictions`] once all work is queued).
 fn loss_and_predictions(
     logits: Tensor<2>,
     labels: &[i64],
     device: &Device,
-) -> (Tensor<1>, Vec<i64>) {
+) -> (Tensor<1>, Tensor<1, Int>) {
     let n = labels.len();
     let label_tensor = Tensor::<1, Int>::from_data(TensorData::new(labels.to_vec(), [n]), device);
-    let predictions = logits
-        .clone()
-        .detach()
-        .argmax(1)
-        .reshape([n])
-        .into_data()
-        .convert::<i64>()
-        .try_into_vec::<i64>()
-        .unwrap_or_default();
+    let predictions = logits.clone().detach().argmax(1).reshape([n]);
     let picked = log_softmax(logits, 1).gather(1, label_tensor.reshape([n, 1]));
     (picked.mean().neg(), predictions)
 }
 
-/// Pre-trains (or resumes) a model in `run_dir` from the prepared corpus in `corpus_dir`.
+fn read_predictions(predictions: Tensor<1, Int>) -> Vec<i64> {
+    predictions
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .unwrap_or_default()
+}
+
+/// Pre-trains (or resumes) a model in `run_dir` from the prepared corpus in `corpus_dir`, on
+/// `devices` (usually one; several for data parallelism, see `train_step`: micro-batch `i` of
+/// each step runs on device `i mod n`, so `grad_accum` should be a multiple of their number).
 ///
 /// # Errors
 /// [`Error::Setup`] for a bad config or a run directory that belongs to another run,
@@ -588,11 +593,15 @@ pub fn pretrain(
     corpus_dir: &Path,
     encoder: TextEncoder,
     run_dir: &Path,
-    device: &Device,
+    devices: &[Device],
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<RunSummary> {
     config.validate()?;
+    let Some(device) = devices.first() else {
+        return Err(Error::Setup("no device to train on".into()));
+    };
+    let train_devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
     if encoder.kind() != config.model.embedding_type {
         return Err(Error::Setup(format!(
             "the encoder is for {:?} but the model is {:?}",
@@ -704,7 +713,7 @@ pub fn pretrain(
             &micro,
             step,
             lr,
-            &train_device,
+            &train_devices,
             &mut window.counts,
         )?;
         model = updated;
@@ -770,6 +779,14 @@ pub fn pretrain(
 /// positions, backward (gradients accumulated, each micro-batch's loss divided by their
 /// number, as HF does), then AdamW. Returns the model, the mean loss and the optimizer's stats;
 /// predictions are counted into `counts`.
+///
+/// With several `devices` (data parallelism), micro-batch `i` runs on a replica of the model
+/// on device `i mod n` (Burn's `Module::fork`, same parameter ids), its gradients are moved to
+/// the first device (`GradientsParams::to_device`) and summed there, and the optimizer updates
+/// the model on the first device. All work is queued before any value is read back, so GPU
+/// devices compute their micro-batches concurrently. Each micro-batch uses the same dropout
+/// seed on whichever device runs it, so on backends with one random stream per device the
+/// result does not depend on the number of devices.
 #[allow(clippy::too_many_arguments)]
 fn train_step(
     model: PretrainModel,
@@ -778,23 +795,45 @@ fn train_step(
     micro: &[(EncodedBatch, Labels)],
     step: u64,
     lr: f64,
-    device: &Device,
+    devices: &[Device],
     counts: &mut ClassCounts,
 ) -> Result<(PretrainModel, f64, crate::optim::StepStats)> {
     let per_class = matches!(config.objective, Objective::ShuffleRandom { .. });
+    let main = &devices[0];
+    let replicas: Vec<PretrainModel> = devices[1..]
+        .iter()
+        .take(micro.len().saturating_sub(1))
+        .map(|d| model.clone().fork(d))
+        .collect();
     let mut accumulator = GradientsAccumulator::<PretrainModel>::new();
-    let mut step_loss = 0.0;
     let parts = micro.len() as f64;
+    let mut pending = Vec::with_capacity(micro.len());
     for (i, (encoded, labels)) in micro.iter().enumerate() {
         let t = targets(encoded, labels);
         if t.rows.is_empty() {
             continue;
         }
+        let slot = i % devices.len();
+        let (replica, device) = match slot {
+            0 => (&model, main),
+            _ => (&replicas[slot - 1], &devices[slot]),
+        };
         device.seed(derived_seed(config.seed, SEED_DROPOUT, step, i as u64));
         let rows = Tensor::<1, Int>::from_data(TensorData::new(t.rows, [t.labels.len()]), device);
-        let logits = model.logits(config.model.embedding_type, encoded, rows, device);
+        let logits = replica.logits(config.model.embedding_type, encoded, rows, device);
         let (loss, predictions) = loss_and_predictions(logits, &t.labels, device);
-        let loss_value = f64::from(loss.clone().detach().into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(loss.clone().div_scalar(parts).backward(), replica);
+        let grads = if slot == 0 {
+            grads
+        } else {
+            grads.to_device(main, replica)
+        };
+        accumulator.accumulate(&model, grads);
+        pending.push((loss.detach(), predictions, t.labels));
+    }
+    let mut step_loss = 0.0;
+    for (loss, predictions, labels) in pending {
+        let loss_value = f64::from(loss.into_scalar::<f32>());
         if !loss_value.is_finite() {
             return Err(Error::NonFinite {
                 step: step + 1,
@@ -803,9 +842,7 @@ fn train_step(
             });
         }
         step_loss += loss_value / parts;
-        counts.add(&t.labels, &predictions, per_class);
-        let grads = GradientsParams::from_grads(loss.div_scalar(parts).backward(), &model);
-        accumulator.accumulate(&model, grads);
+        counts.add(&labels, &read_predictions(predictions), per_class);
     }
     let (model, stats) = optimizer.step(lr, model, accumulator.grads());
     if !stats.grad_norm.is_finite() {
@@ -843,21 +880,24 @@ impl StepTiming {
 }
 
 /// Times `steps` pre-training steps (after `warmup` untimed ones) of `config`'s model on
-/// `device`, on random full-length inputs with random Shuffle+Random labels: the same work per
+/// `devices` (see [`pretrain`]), on random full-length inputs with random Shuffle+Random labels: the same work per
 /// step as [`pretrain`] minus data loading, which runs on its own thread there.
 ///
 /// # Errors
 /// [`Error::Setup`] for an invalid config; [`Error::NonFinite`] if the loss diverges.
 pub fn time_train_steps(
     config: &PretrainConfig,
-    device: &Device,
+    devices: &[Device],
     warmup: usize,
     steps: usize,
 ) -> Result<StepTiming> {
     use hashformer_hashing::{HashSequence, IdSequence, Signature, SpecialToken};
     use rand::Rng;
     config.validate()?;
-    let device = device.clone().autodiff();
+    let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
+    let Some(device) = devices.first().cloned() else {
+        return Err(Error::Setup("no device to time".into()));
+    };
     device.seed(config.seed);
     let mut model = PretrainModel::init(config, &device)?;
     let mut optimizer = AdamW::new(config.optimizer);
@@ -930,13 +970,15 @@ pub fn time_train_steps(
             &micro,
             step as u64,
             1e-4,
-            &device,
+            &devices,
             &mut counts,
         )?;
         model = updated;
-        device
-            .sync()
-            .map_err(|e| Error::Setup(format!("device sync failed: {e:?}")))?;
+        for device in &devices {
+            device
+                .sync()
+                .map_err(|e| Error::Setup(format!("device sync failed: {e:?}")))?;
+        }
         if step >= warmup {
             seconds.push(start.elapsed().as_secs_f64());
         }
@@ -1039,7 +1081,7 @@ fn evaluate(
         let logits = model.logits(config.model.embedding_type, encoded, rows, &device);
         let (loss, predictions) = loss_and_predictions(logits, &t.labels, &device);
         loss_sum += f64::from(loss.into_scalar::<f32>()) * t.labels.len() as f64;
-        counts.add(&t.labels, &predictions, per_class);
+        counts.add(&t.labels, &read_predictions(predictions), per_class);
     }
     let class = |c| per_class.then(|| counts.class_accuracy(c));
     Ok(EvalReport {

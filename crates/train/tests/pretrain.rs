@@ -16,6 +16,15 @@ use hashformer_train::{
 };
 use rand::{Rng, SeedableRng};
 
+/// Burn's CPU backend has one random stream per process (dropout draws from it), so two
+/// trainings running at once in this test binary would interleave their draws and neither
+/// would be reproducible. Every test that trains holds this lock.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn training_lock() -> std::sync::MutexGuard<'static, ()> {
+    TRAINING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A fresh directory under the system temp dir.
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -106,16 +115,18 @@ fn run(
     out: &Path,
     options: &RunOptions,
 ) -> Result<hashformer_train::RunSummary, Error> {
+    run_on(config, corpus, out, options, &[Device::flex()])
+}
+
+fn run_on(
+    config: &PretrainConfig,
+    corpus: &Path,
+    out: &Path,
+    options: &RunOptions,
+    devices: &[Device],
+) -> Result<hashformer_train::RunSummary, Error> {
     let encoder = TextEncoder::new(&config.model, config.max_length, None).unwrap();
-    pretrain(
-        config,
-        corpus,
-        encoder,
-        out,
-        &Device::flex(),
-        options,
-        &mut (),
-    )
+    pretrain(config, corpus, encoder, out, devices, options, &mut ())
 }
 
 /// `(step, loss)` of every training record.
@@ -153,6 +164,7 @@ fn assert_same_weights(a: &Path, b: &Path) {
 
 #[test]
 fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
+    let _guard = training_lock();
     let dir = temp_dir("resume");
     let corpus = corpus(&dir);
     let config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
@@ -207,6 +219,7 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
 
 #[test]
 fn a_run_directory_is_never_taken_over_by_another_run() {
+    let _guard = training_lock();
     let dir = temp_dir("guard");
     let corpus = corpus(&dir);
     let config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
@@ -233,6 +246,7 @@ fn a_run_directory_is_never_taken_over_by_another_run() {
 
 #[test]
 fn masked_lm_trains_the_id_variants_and_is_refused_for_hash_inputs() {
+    let _guard = training_lock();
     let dir = temp_dir("mlm");
     let corpus = corpus(&dir);
     let mlm = Objective::MaskedLm { mask_prob: 0.15 };
@@ -252,5 +266,32 @@ fn masked_lm_trains_the_id_variants_and_is_refused_for_hash_inputs() {
     };
     let err = run(&proj, &corpus, &dir.join("proj"), &RunOptions::default()).unwrap_err();
     assert!(err.to_string().contains("masked LM"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn data_parallel_steps_equal_accumulated_steps_on_one_device() {
+    let _guard = training_lock();
+    // Two device handles (replicas forked, gradients moved to the first and summed) must
+    // compute what two accumulated micro-batches on one device compute. On a GPU machine the
+    // same code path runs one replica per GPU.
+    let dir = temp_dir("parallel");
+    let corpus = corpus(&dir);
+    let mut config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    config.steps = 3;
+    config.schedule.total_steps = 3;
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    run_on(
+        &config,
+        &corpus,
+        &one,
+        &RunOptions::default(),
+        &[Device::flex()],
+    )
+    .unwrap();
+    let devices = [Device::flex(), Device::flex()];
+    run_on(&config, &corpus, &two, &RunOptions::default(), &devices).unwrap();
+    assert_eq!(train_losses(&one), train_losses(&two));
+    assert_same_weights(&one.join("model"), &two.join("model"));
     let _ = std::fs::remove_dir_all(&dir);
 }
