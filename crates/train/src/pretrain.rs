@@ -1184,7 +1184,7 @@ pub fn latest_checkpoint(checkpoints: &Path) -> Result<Option<PathBuf>> {
 }
 
 /// Writes `run.json`, or checks that a resumed run is the same run. Only `steps` (and the
-/// schedule's `total_steps` with it) may grow on resume.
+/// schedule's `total_steps` and `warmup_steps` with it) may change on resume.
 fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> Result<()> {
     let path = run_dir.join(RUN_FILE);
     if resuming {
@@ -1194,13 +1194,15 @@ fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> Result<()> {
         })?;
         let old: RunFile = serde_json::from_str(&text)
             .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
-        // Growing (or shrinking) the number of steps is allowed: it only moves the end of the
-        // schedule. Everything else must match.
+        // Growing (or shrinking) the number of steps is allowed, and with it the warm-up
+        // length (commonly a share of the steps): it reshapes the schedule from here on.
+        // Everything else must match.
         let same_except_length = |a: &RunFile, b: &RunFile| {
             let norm = |r: &RunFile| {
                 let mut r = r.clone();
                 r.config.steps = 0;
                 r.config.schedule.total_steps = 0;
+                r.config.schedule.warmup_steps = 0;
                 r
             };
             norm(a) == norm(b)

@@ -1,0 +1,203 @@
+//! `hashformer pretrain` and `bench-step` end to end: the smoke run CI uses (`--config tiny
+//! --steps 60` on the real Wikipedia corpus), resuming it further, the BPE baseline, and the
+//! errors a user meets first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn data_dir() -> Option<PathBuf> {
+    match std::env::var_os("HASHFORMER_DATA").map(PathBuf::from) {
+        Some(d) if d.join("corpus/enwiki-2014-wikiextractor").is_dir() => Some(d),
+        other => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(
+                !ci,
+                "CI=true but HASHFORMER_DATA ({other:?}) has no corpus/enwiki-2014-wikiextractor/"
+            );
+            eprintln!("note: HASHFORMER_DATA not set or has no corpus; skipping");
+            None
+        }
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("hashformer-pretrain-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
+    cmd.args(args);
+    if let Some(d) = data {
+        cmd.env("HASHFORMER_DATA", d);
+    }
+    let out = cmd.output().expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("UTF-8"),
+        String::from_utf8(out.stderr).expect("UTF-8"),
+    )
+}
+
+fn records(run: &Path) -> Vec<Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A small slice of the real corpus, prepared once per test.
+const SMOKE: &[&str] = &[
+    "--max-train-sequences",
+    "3000",
+    "--eval-every",
+    "20",
+    "--eval-batches",
+    "4",
+    "--checkpoint-every",
+    "20",
+    "--quiet",
+];
+
+#[test]
+fn tiny_smoke_run_then_resume_further() {
+    let Some(data) = data_dir() else { return };
+    let dir = scratch("smoke");
+    let out = dir.join("run");
+    let out_s = out.to_str().unwrap();
+    let mut args = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
+    args.extend(["--steps", "60", "--out", out_s]);
+    args.extend(SMOKE);
+    let (code, stdout, stderr) = hashformer(&args, Some(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("finished at step 60/60"), "{stdout}");
+    let recs = records(&out);
+    let train: Vec<&Value> = recs.iter().filter(|r| r["split"] == "train").collect();
+    let valid: Vec<&Value> = recs.iter().filter(|r| r["split"] == "valid").collect();
+    assert_eq!(train.len(), 6, "one record per 10 steps");
+    assert_eq!(valid.len(), 3, "evaluations at 20, 40, 60");
+    for r in &train {
+        for key in [
+            "loss",
+            "accuracy",
+            "acc_original",
+            "acc_shuffled",
+            "acc_random",
+            "lr",
+        ] {
+            assert!(r[key].is_number(), "{key} in {r}");
+        }
+        assert!(r["tokens_per_s"].as_f64().unwrap() > 0.0);
+    }
+    // The loss falls from the uniform 3-way start (ln 3 ≈ 1.10).
+    let first = train[0]["loss"].as_f64().unwrap();
+    let last = train[5]["loss"].as_f64().unwrap();
+    assert!(last < first && last < 1.0, "{first} → {last}");
+    assert!(out.join("metrics.png").exists());
+    assert!(out.join("model/model.safetensors").exists());
+
+    // The same run, extended to 80 steps with --resume, continues from step 60.
+    let mut more = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
+    more.extend(["--steps", "80", "--out", out_s, "--resume"]);
+    more.extend(SMOKE);
+    let (code, stdout, stderr) = hashformer(&more, Some(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("finished at step 80/80"), "{stdout}");
+    let steps: Vec<u64> = records(&out)
+        .iter()
+        .filter(|r| r["split"] == "train")
+        .map(|r| r["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [10, 20, 30, 40, 50, 60, 70, 80]);
+
+    // Without --resume the directory is refused.
+    let (code, _, stderr) = hashformer(&args, Some(&data));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_bpe_baseline_pretrains_on_roberta_ids() {
+    let Some(data) = data_dir() else { return };
+    let dir = scratch("bpe");
+    let out = dir.join("run");
+    let mut args = vec![
+        "pretrain",
+        "--variant",
+        "bpe",
+        "--config",
+        "tiny",
+        "--steps",
+        "4",
+    ];
+    args.extend(["--log-every", "2", "--out", out.to_str().unwrap()]);
+    args.extend(SMOKE);
+    let (code, stdout, stderr) = hashformer(&args, Some(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("finished at step 4/4"), "{stdout}");
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["vocab_size"], 50265, "{config}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn clear_errors_for_missing_corpus_and_backend() {
+    let dir = scratch("errors");
+    let out = dir.join("run");
+    let missing = dir.join("no-such-corpus");
+    let (code, _, stderr) = hashformer(
+        &[
+            "pretrain",
+            "--config",
+            "tiny",
+            "--out",
+            out.to_str().unwrap(),
+            "--corpus",
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no-such-corpus"), "{stderr}");
+    #[cfg(not(feature = "wgpu"))]
+    {
+        let (code, _, stderr) = hashformer(
+            &["bench-step", "--config", "tiny", "--backend", "wgpu"],
+            None,
+        );
+        assert_eq!(code, 2);
+        assert!(stderr.contains("--features wgpu"), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_step_reports_tokens_per_second() {
+    let (code, stdout, stderr) = hashformer(
+        &[
+            "bench-step",
+            "--config",
+            "tiny",
+            "--warmup",
+            "1",
+            "--steps",
+            "2",
+            "--seq-len",
+            "32",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["step_s"].as_array().unwrap().len(), 2);
+    assert!(v["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
+}
