@@ -4,6 +4,7 @@ mod backend;
 mod bench_step;
 mod data;
 mod evaluate;
+mod glue;
 mod hash;
 mod pretrain;
 mod size;
@@ -32,6 +33,8 @@ enum Command {
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Time pre-training steps of a model on synthetic batches (JSON on stdout).
     BenchStep(bench_step::BenchStepArgs),
+    /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
+    Glue(Box<glue::GlueArgs>),
     /// Compute a GLUE task's metrics for a predictions file against a gold (dev) file.
     Evaluate(evaluate::EvaluateArgs),
 }
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Size(args) => size::run(&args),
         Command::Pretrain(args) => pretrain::run(&args),
         Command::BenchStep(args) => bench_step::run(&args),
+        Command::Glue(args) => glue::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
     };
     match result {

@@ -133,6 +133,16 @@ pub enum Error {
         /// The name given.
         name: String,
     },
+    /// Fine-tuning failed.
+    #[error("{task}, seed {seed}: {message}")]
+    Train {
+        /// The task.
+        task: Task,
+        /// The seed.
+        seed: u64,
+        /// The training error.
+        message: String,
+    },
     /// Predictions and gold labels differ in number.
     #[error("{predictions} predictions for {gold} gold labels")]
     LengthMismatch {

@@ -4,6 +4,7 @@ mod error;
 mod evaluate;
 pub mod metrics;
 mod read;
+mod run;
 mod submit;
 mod task;
 mod tsv;
@@ -11,6 +12,9 @@ mod tsv;
 pub use error::{Error, Position, Result};
 pub use evaluate::{evaluate, GlueScore, TaskMetrics};
 pub use read::{read_file, read_from, read_split, Example, Label};
+pub use run::{
+    markdown, run_glue, GlueObserver, GlueResults, GlueRunConfig, SeedResult, TaskResult,
+};
 pub use submit::{
     format_predictions, read_predictions, read_predictions_from, write_predictions, Prediction,
     Submission, PREDICTION_HEADER,

@@ -4,6 +4,7 @@ mod collator;
 pub mod corpus;
 mod encoder;
 mod error;
+mod finetune;
 pub mod log;
 mod mlm;
 mod optim;
@@ -17,6 +18,10 @@ pub use collator::{
 };
 pub use encoder::{EncodedBatch, TextEncoder};
 pub use error::{Error, Result};
+pub use finetune::{
+    finetune, predict, Example, FinetuneConfig, FinetuneObserver, FinetuneSummary, Init, Output,
+    Target,
+};
 pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{

@@ -1,0 +1,234 @@
+//! `hashformer glue`: fine-tune a checkpoint (or a randomly initialised model, as an ablation)
+//! on GLUE tasks with several seeds, and write `results.json` and `results.md`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use hashformer_embeddings::EmbeddingKind;
+use hashformer_glue::{run_glue, GlueObserver, GlueRunConfig, SeedResult, Task};
+use hashformer_hashing::{HashKind, RobertaBpe};
+use hashformer_model::{load_config, HashformerConfig};
+use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init, TextEncoder};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::backend::Backend;
+use crate::data::data_root;
+use crate::pretrain::{model_config_for, Scheme, Size, Variant};
+
+/// The tasks with a local training set.
+const DEFAULT_TASKS: &str = "cola,sst2,mrpc,stsb,rte,wnli";
+
+/// Decay after warm-up.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GlueSchedule {
+    /// Cosine with 5 hard restarts (the reference's).
+    Cosine,
+    /// Linear to zero.
+    Linear,
+}
+
+/// Arguments of `hashformer glue`.
+#[derive(Debug, Args)]
+pub struct GlueArgs {
+    /// A pre-trained checkpoint directory (config.json + model.safetensors).
+    #[arg(long, conflicts_with = "scratch")]
+    model: Option<PathBuf>,
+    /// Start from random weights instead (ablation), with --variant/--scheme/--config.
+    #[arg(long)]
+    scratch: bool,
+    /// Variant of a --scratch model.
+    #[arg(long, value_enum, default_value = "proj")]
+    variant: Variant,
+    /// Hashing scheme of a --scratch model.
+    #[arg(long, value_enum, default_value = "md5")]
+    scheme: Scheme,
+    /// Size of a --scratch model.
+    #[arg(long, value_enum, default_value = "small")]
+    config: Size,
+    /// Comma-separated tasks.
+    #[arg(long, default_value = DEFAULT_TASKS)]
+    tasks: String,
+    /// Seeds 0..N.
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Epochs.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    lr: f64,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Sequence length.
+    #[arg(long, default_value_t = 128)]
+    max_length: usize,
+    /// Decay after the 6% warm-up.
+    #[arg(long, value_enum, default_value = "cosine")]
+    schedule: GlueSchedule,
+    /// Dev evaluations per epoch.
+    #[arg(long, default_value_t = 1)]
+    evals_per_epoch: usize,
+    /// Backend.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// GLUE directory [default: $HASHFORMER_DATA/glue].
+    #[arg(long)]
+    glue: Option<PathBuf>,
+    /// roberta-base directory for LSH and BPE models [default: $HASHFORMER_DATA/roberta-base].
+    #[arg(long)]
+    roberta: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs `hashformer glue`.
+///
+/// # Errors
+/// Bad arguments, missing data or checkpoints, training errors.
+pub fn run(args: &GlueArgs) -> Result<()> {
+    let device = args.backend.device()?;
+    let tasks: Vec<Task> = args
+        .tasks
+        .split(',')
+        .map(|t| t.trim().parse::<Task>())
+        .collect::<std::result::Result<_, _>>()
+        .context("--tasks")?;
+    let (init, model_config): (Init, HashformerConfig) = match (&args.model, args.scratch) {
+        (Some(dir), false) => (
+            Init::Pretrained(dir.clone()),
+            load_config(dir).with_context(|| format!("reading {}", dir.display()))?,
+        ),
+        (None, true) => {
+            let mut c = model_config_for(args.variant, args.scheme, args.config);
+            if c.embedding_type == EmbeddingKind::Vocab {
+                c = c.with_bpe_vocab_size(50265);
+            }
+            (Init::Scratch(c.clone()), c)
+        }
+        _ => bail!("give a pre-trained model with --model DIR, or --scratch"),
+    };
+    let needs_bpe = model_config.embedding_type == EmbeddingKind::Vocab
+        || model_config.hash_type == Some(HashKind::Lsh);
+    let bpe = if needs_bpe {
+        let dir = match &args.roberta {
+            Some(d) => d.clone(),
+            None => data_root()?.join("roberta-base"),
+        };
+        Some(
+            RobertaBpe::from_dir(&dir)
+                .with_context(|| format!("loading the roberta-base BPE from {}", dir.display()))?,
+        )
+    } else {
+        None
+    };
+    let encoder = TextEncoder::new(&model_config, args.max_length, bpe)?;
+    let glue_dir = match &args.glue {
+        Some(d) => d.clone(),
+        None => data_root()?.join("glue"),
+    };
+    let config = GlueRunConfig {
+        tasks,
+        seeds: (0..args.seeds).collect(),
+        finetune: FinetuneConfig {
+            max_length: args.max_length,
+            batch_size: args.batch_size,
+            epochs: args.epochs,
+            lr: args.lr,
+            decay: match args.schedule {
+                GlueSchedule::Cosine => Decay::CosineHardRestarts { cycles: 5.0 },
+                GlueSchedule::Linear => Decay::Linear,
+            },
+            optimizer: AdamWConfig::default(),
+            evals_per_epoch: args.evals_per_epoch,
+            ..FinetuneConfig::default()
+        },
+    };
+    let mut progress = Progress {
+        bar: (!args.quiet).then(|| ProgressBar::new(0)),
+        label: String::new(),
+    };
+    let results = run_glue(
+        &glue_dir,
+        &init,
+        &encoder,
+        &config,
+        &args.out,
+        &device,
+        &mut progress,
+    )
+    .with_context(|| format!("fine-tuning into {}", args.out.display()))?;
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    print!("{}", hashformer_glue::markdown(&results));
+    println!("results: {}", args.out.join("results.json").display());
+    Ok(())
+}
+
+struct Progress {
+    bar: Option<ProgressBar>,
+    label: String,
+}
+
+impl FinetuneObserver for Progress {
+    fn on_start(&mut self, total_steps: u64) {
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(total_steps);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} {bar:30} {pos}/{len} [{elapsed} < {eta}] {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(self.label.clone());
+        }
+    }
+
+    fn on_step(&mut self, step: u64, loss: f64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(step);
+            if step % 10 == 0 {
+                bar.set_message(format!("loss {loss:.4}"));
+            }
+        }
+    }
+
+    fn on_eval(&mut self, step: u64, score: f64, best: f64) {
+        let line = format!(
+            "{} step {step}: dev score {:.2} (best {:.2})",
+            self.label,
+            100.0 * score,
+            100.0 * best
+        );
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl GlueObserver for Progress {
+    fn on_task(&mut self, task: Task, seed: u64) {
+        self.label = format!("{task} seed {seed}");
+    }
+
+    fn on_result(&mut self, r: &SeedResult) {
+        let line = format!(
+            "{}: {} in {:.0} s",
+            self.label,
+            serde_json::to_string(&r.metrics).unwrap_or_default(),
+            r.seconds
+        );
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}

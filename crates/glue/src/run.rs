@@ -1,0 +1,305 @@
+//! Fine-tuning on GLUE tasks with several seeds, the reference's way (spec §8): train on the
+//! train split, evaluate on dev during training, keep the best-on-dev model and its outputs,
+//! report each seed and the median, and write `results.json` and `results.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use burn::prelude::Device;
+use hashformer_train::{
+    finetune, FinetuneConfig, FinetuneObserver, Init, Output, Target, TextEncoder,
+};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::evaluate::{GlueScore, TaskMetrics};
+use crate::read::{read_split, Example, Label};
+use crate::task::{LabelKind, Split, Task};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlueRunConfig {
+    /// The tasks (each needs train and dev files).
+    pub tasks: Vec<Task>,
+    /// One fine-tuning run per seed (reference: 0, 1, 2).
+    pub seeds: Vec<u64>,
+    /// Fine-tuning settings (its `seed` is replaced by each seed).
+    pub finetune: FinetuneConfig,
+}
+
+/// One seed's result on one task.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// Dev metrics of the best-on-dev model.
+    pub metrics: TaskMetrics,
+    /// The step of the best dev score.
+    pub best_step: u64,
+    /// Optimizer steps.
+    pub steps: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// One task's results over seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskResult {
+    /// The task's name.
+    pub task: &'static str,
+    /// Training and dev examples.
+    pub train_examples: usize,
+    /// Dev examples.
+    pub dev_examples: usize,
+    /// Each seed.
+    pub seeds: Vec<SeedResult>,
+    /// Per metric, the median over seeds.
+    pub median: BTreeMap<&'static str, f64>,
+    /// The median over seeds of the task's GLUE score.
+    pub median_score: f64,
+}
+
+/// All results of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct GlueResults {
+    /// Per task.
+    pub tasks: Vec<TaskResult>,
+    /// The average of the tasks' median scores, over the tasks run (not the full GLUE score
+    /// unless all nine ran).
+    pub average: Option<f64>,
+    /// GLUE tasks not run.
+    pub missing: Vec<&'static str>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Progress of a GLUE run.
+pub trait GlueObserver: FinetuneObserver {
+    /// A seed of a task starts.
+    fn on_task(&mut self, _task: Task, _seed: u64) {}
+    /// A seed of a task finished.
+    fn on_result(&mut self, _result: &SeedResult) {}
+}
+
+impl GlueObserver for () {}
+
+fn target(task: Task, label: Option<Label>) -> Option<Target> {
+    match (task.label_kind(), label) {
+        (_, None) => None,
+        (_, Some(Label::Class(c))) => Some(Target::Class(c)),
+        (_, Some(Label::Score(s))) => Some(Target::Score(s)),
+    }
+}
+
+fn label(output: Output) -> Label {
+    match output {
+        Target::Class(c) => Label::Class(c),
+        Target::Score(s) => Label::Score(s),
+    }
+}
+
+fn examples(task: Task, rows: &[Example]) -> Vec<hashformer_train::Example> {
+    rows.iter()
+        .map(|e| hashformer_train::Example {
+            text_a: e.text_a.clone(),
+            text_b: e.text_b.clone(),
+            target: target(task, e.label),
+        })
+        .collect()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Fine-tunes `init` on every task and seed of `config`, reading `glue_dir` (`<TASK>/train.tsv`,
+/// `dev.tsv`), writing each run into `out_dir/<task>/seed-<s>/` and the summary into
+/// `out_dir/results.json` and `out_dir/results.md`.
+///
+/// # Errors
+/// Reading errors naming the file, [`Error::Train`] from fine-tuning, I/O errors.
+pub fn run_glue(
+    glue_dir: &Path,
+    init: &Init,
+    encoder: &TextEncoder,
+    config: &GlueRunConfig,
+    out_dir: &Path,
+    device: &Device,
+    observer: &mut dyn GlueObserver,
+) -> Result<GlueResults> {
+    let started = std::time::Instant::now();
+    let mut results = Vec::new();
+    for &task in &config.tasks {
+        let train_rows = read_split(glue_dir, task, Split::Train)?;
+        let dev_rows = read_split(glue_dir, task, Split::Dev)?;
+        let (train, dev) = (examples(task, &train_rows), examples(task, &dev_rows));
+        let gold: Vec<Label> = dev_rows.iter().filter_map(|e| e.label).collect();
+        let num_labels = match task.label_kind() {
+            LabelKind::Regression { .. } => 1,
+            kind => kind.num_labels(),
+        };
+        let mut seeds = Vec::new();
+        for &seed in &config.seeds {
+            observer.on_task(task, seed);
+            let run_dir = out_dir.join(task.dir_name()).join(format!("seed-{seed}"));
+            let ft = FinetuneConfig {
+                seed,
+                ..config.finetune.clone()
+            };
+            let score = |outs: &[Output]| {
+                let predicted: Vec<Label> = outs.iter().copied().map(label).collect();
+                TaskMetrics::compute(task, &predicted, &gold).map_or(f64::NAN, |m| m.score())
+            };
+            let summary = finetune(
+                init,
+                num_labels,
+                &ft,
+                encoder,
+                &train,
+                &dev,
+                &score,
+                Some(&run_dir),
+                device,
+                observer,
+            )
+            .map_err(|e| Error::Train {
+                task,
+                seed,
+                message: e.to_string(),
+            })?;
+            let predicted: Vec<Label> = summary.best_outputs.iter().copied().map(label).collect();
+            let metrics = TaskMetrics::compute(task, &predicted, &gold)?;
+            let result = SeedResult {
+                seed,
+                metrics,
+                best_step: summary.best_step,
+                steps: summary.steps,
+                seconds: summary.seconds,
+            };
+            observer.on_result(&result);
+            seeds.push(result);
+        }
+        let mut median_metrics = BTreeMap::new();
+        for &metric in task.metrics() {
+            let mut v: Vec<f64> = seeds.iter().filter_map(|s| s.metrics.get(metric)).collect();
+            median_metrics.insert(metric.key(), median(&mut v));
+        }
+        let mut scores: Vec<f64> = seeds.iter().map(|s| s.metrics.score()).collect();
+        results.push(TaskResult {
+            task: task.name(),
+            train_examples: train.len(),
+            dev_examples: dev.len(),
+            seeds,
+            median: median_metrics,
+            median_score: median(&mut scores),
+        });
+        write_results(out_dir, &results, started.elapsed().as_secs_f64())?;
+    }
+    write_results(out_dir, &results, started.elapsed().as_secs_f64())
+}
+
+fn glue_results(results: &[TaskResult], seconds: f64) -> GlueResults {
+    let average = (!results.is_empty())
+        .then(|| results.iter().map(|r| r.median_score).sum::<f64>() / results.len() as f64);
+    let present: Vec<&str> = results.iter().map(|r| r.task).collect();
+    let missing = GlueScore::new(&[])
+        .map(|s| s.missing)
+        .unwrap_or_default()
+        .into_iter()
+        .map(Task::name)
+        .filter(|n| !present.contains(n))
+        .collect();
+    GlueResults {
+        tasks: results.to_vec(),
+        average,
+        missing,
+        seconds,
+    }
+}
+
+fn write_results(out_dir: &Path, results: &[TaskResult], seconds: f64) -> Result<GlueResults> {
+    let all = glue_results(results, seconds);
+    let json = serde_json::to_string_pretty(&all).map_err(|e| Error::Io {
+        path: out_dir.join("results.json"),
+        source: std::io::Error::other(e),
+    })?;
+    let io = |path: PathBuf| {
+        move |e: hashformer_model::Error| Error::Io {
+            path,
+            source: std::io::Error::other(e.to_string()),
+        }
+    };
+    std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
+        path: out_dir.to_owned(),
+        source,
+    })?;
+    let json_path = out_dir.join("results.json");
+    hashformer_model::write_atomic(&json_path, json.as_bytes()).map_err(io(json_path.clone()))?;
+    let md_path = out_dir.join("results.md");
+    hashformer_model::write_atomic(&md_path, markdown(&all).as_bytes()).map_err(io(md_path))?;
+    Ok(all)
+}
+
+/// The results as a Markdown table: one row per task and metric, one column per seed, the
+/// median, and the average of the task scores.
+pub fn markdown(results: &GlueResults) -> String {
+    let seeds: Vec<u64> = results
+        .tasks
+        .first()
+        .map(|t| t.seeds.iter().map(|s| s.seed).collect())
+        .unwrap_or_default();
+    let mut out = String::from("| task | metric |");
+    for s in &seeds {
+        out.push_str(&format!(" seed {s} |"));
+    }
+    out.push_str(" median |\n|---|---|");
+    for _ in &seeds {
+        out.push_str("---:|");
+    }
+    out.push_str("---:|\n");
+    for t in &results.tasks {
+        for (key, med) in &t.median {
+            out.push_str(&format!("| {} | {key} |", t.task));
+            for s in &t.seeds {
+                let v = s
+                    .metrics
+                    .values()
+                    .iter()
+                    .find(|(m, _)| m.key() == *key)
+                    .map_or(f64::NAN, |(_, v)| *v);
+                out.push_str(&format!(" {:.2} |", 100.0 * v));
+            }
+            out.push_str(&format!(" **{:.2}** |\n", 100.0 * med));
+        }
+    }
+    if let Some(avg) = results.average {
+        out.push_str(&format!(
+            "\nAverage of the task scores (median over seeds) over {} task(s): **{:.2}**",
+            results.tasks.len(),
+            100.0 * avg
+        ));
+        if !results.missing.is_empty() {
+            out.push_str(&format!(" (not run: {})", results.missing.join(", ")));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&mut []).is_nan());
+    }
+}
