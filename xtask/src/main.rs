@@ -4,11 +4,12 @@
 //! - `cargo xtask golden`: regenerate the hashing golden vectors with the independent
 //!   Python implementation in `tools/golden/`.
 //! - `cargo xtask bench-hashing`: hashing benchmarks plus the Python reference baseline.
-//! - `cargo xtask pretrain …`: `hashformer pretrain` with the backend's cargo feature.
+//! - `cargo xtask pretrain …`, `cargo xtask glue …`: `hashformer pretrain` / `glue` with the
+//!   backend's cargo feature.
 
 mod bench;
+mod cli;
 mod golden;
-mod pretrain;
 mod tidy;
 
 use std::path::PathBuf;
@@ -32,10 +33,10 @@ fn run(args: &[String]) -> Result<()> {
         Some("tidy") => tidy::run(&project_root()),
         Some("golden") => golden::run(&project_root()),
         Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
-        Some("pretrain") => pretrain::run(&project_root(), &args[1..]),
+        Some(sub @ ("pretrain" | "glue")) => cli::run(&project_root(), sub, &args[1..]),
         _ => bail!(
-            "usage: cargo xtask <tidy | golden | bench-hashing [--quick] | pretrain ARGS…>\n\
-             (`cargo xtask pretrain --help` lists the pre-training options)"
+            "usage: cargo xtask <tidy | golden | bench-hashing [--quick] | pretrain ARGS… | glue ARGS…>\n\
+             (`cargo xtask pretrain --help` and `cargo xtask glue --help` list the options)"
         ),
     }
 }

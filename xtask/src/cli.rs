@@ -1,10 +1,12 @@
-//! `cargo xtask pretrain …`: runs `hashformer pretrain` through cargo with the backend's cargo
-//! feature switched on, so `--backend wgpu` builds the WGPU binary and `--backend cuda` the CUDA
-//! one. xtask itself never links Burn (it stays fast to build); every argument is passed on.
+//! `cargo xtask pretrain …` and `cargo xtask glue …`: run `hashformer pretrain` / `hashformer
+//! glue` through cargo with the backend's cargo feature switched on, so `--backend wgpu` builds
+//! the WGPU binary and `--backend cuda` the CUDA one. xtask itself never links Burn (it stays
+//! fast to build); every argument is passed on.
 //!
 //! ```text
 //! cargo xtask pretrain --variant proj --scheme md5 --config small --steps 2000 \
 //!     --backend cpu --out runs/proj-md5-small
+//! cargo xtask glue --model runs/proj-md5-small/model --tasks cola,sst2 --seeds 3 --out runs/glue-proj
 //! ```
 
 use std::path::Path;
@@ -48,13 +50,13 @@ fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<Command> {
     Ok(cmd)
 }
 
-/// Runs `hashformer pretrain` with `args`.
-pub fn run(root: &Path, args: &[String]) -> Result<()> {
-    let status = command(root, "pretrain", args)?
+/// Runs `hashformer <subcommand>` with `args`.
+pub fn run(root: &Path, subcommand: &str, args: &[String]) -> Result<()> {
+    let status = command(root, subcommand, args)?
         .status()
         .context("running cargo")?;
     if !status.success() {
-        bail!("hashformer pretrain failed ({status})");
+        bail!("hashformer {subcommand} failed ({status})");
     }
     Ok(())
 }
