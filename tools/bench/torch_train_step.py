@@ -68,23 +68,30 @@ def main() -> None:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
                              {"params": no_decay, "weight_decay": 0.0}], lr=1e-4, eps=1e-8)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    times = []
+    times, phases = [], {"forward": [], "backward": [], "optimizer": []}
     for step in range(args.warmup + args.steps):
         start = time.perf_counter()
         logits = model(mask, **inputs)["pretrain_logits"]
         loss = loss_fn(logits.reshape(-1, 3), labels.reshape(-1))
+        t_fwd = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        t_bwd = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        end = time.perf_counter()
         if step >= args.warmup:
-            times.append(time.perf_counter() - start)
+            times.append(end - start)
+            phases["forward"].append(t_fwd - start)
+            phases["backward"].append(t_bwd - t_fwd)
+            phases["optimizer"].append(end - t_bwd)
     median = statistics.median(times)
     print(json.dumps({
         "implementation": f"PyTorch {torch.__version__} eager",
         "backend": "cpu", "variant": args.variant, "config": args.config,
         "batch_size": b, "seq_len": n, "threads": args.threads,
         "median_step_s": median, "tokens_per_s": b * n / median, "step_s": times,
+        "median_phase_s": {k: statistics.median(v) for k, v in phases.items()},
     }))
 
 

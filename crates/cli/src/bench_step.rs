@@ -36,6 +36,9 @@ pub struct BenchStepArgs {
     /// Tokens per sequence (all real: no padding).
     #[arg(long, default_value_t = 128)]
     seq_len: usize,
+    /// Dropout probability (hidden and attention); 0 shows what dropout costs.
+    #[arg(long, default_value_t = 0.1)]
+    dropout: f64,
     /// Untimed warm-up steps.
     #[arg(long, default_value_t = 2)]
     warmup: usize,
@@ -50,7 +53,9 @@ pub struct BenchStepArgs {
 /// An unavailable backend or a failing step.
 pub fn run(args: &BenchStepArgs) -> Result<()> {
     let devices = args.backend.devices(args.devices)?;
-    let model = model_config_for(args.variant, args.scheme, args.config);
+    let model = model_config_for(args.variant, args.scheme, args.config)
+        .with_hidden_dropout_prob(args.dropout)
+        .with_attention_probs_dropout_prob(args.dropout);
     let config = PretrainConfig {
         model,
         objective: Objective::ShuffleRandom {
@@ -84,11 +89,13 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         "config": format!("{:?}", args.config).to_lowercase(),
         "batch_size": args.batch_size,
         "devices": args.devices,
+        "dropout": args.dropout,
         "seq_len": args.seq_len,
         "threads": std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(threads),
         "median_step_s": timing.median(),
         "tokens_per_s": timing.tokens_per_s(),
         "step_s": timing.seconds,
+        "mean_phase_s": timing.phases,
     });
     println!("{out}");
     Ok(())

@@ -26,6 +26,6 @@ pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{
     latest_checkpoint, pretrain, time_train_steps, ClassCounts, EvalReport, Objective, Observer,
-    PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport, StepTiming,
+    Phases, PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport, StepTiming,
 };
 pub use schedule::{Decay, LrSchedule};

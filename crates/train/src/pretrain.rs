@@ -715,6 +715,7 @@ pub fn pretrain(
             lr,
             &train_devices,
             &mut window.counts,
+            None,
         )?;
         model = updated;
         step += 1;
@@ -797,7 +798,9 @@ fn train_step(
     lr: f64,
     devices: &[Device],
     counts: &mut ClassCounts,
+    mut phases: Option<&mut Phases>,
 ) -> Result<(PretrainModel, f64, crate::optim::StepStats)> {
+    let mut clock = PhaseClock::start(phases.is_some(), devices);
     let per_class = matches!(config.objective, Objective::ShuffleRandom { .. });
     let main = &devices[0];
     let replicas: Vec<PretrainModel> = devices[1..]
@@ -822,7 +825,9 @@ fn train_step(
         let rows = Tensor::<1, Int>::from_data(TensorData::new(t.rows, [t.labels.len()]), device);
         let logits = replica.logits(config.model.embedding_type, encoded, rows, device);
         let (loss, predictions) = loss_and_predictions(logits, &t.labels, device);
+        clock.lap(&mut phases, |p| &mut p.forward);
         let grads = GradientsParams::from_grads(loss.clone().div_scalar(parts).backward(), replica);
+        clock.lap(&mut phases, |p| &mut p.backward);
         let grads = if slot == 0 {
             grads
         } else {
@@ -844,7 +849,9 @@ fn train_step(
         step_loss += loss_value / parts;
         counts.add(&labels, &read_predictions(predictions), per_class);
     }
+    clock.lap(&mut phases, |p| &mut p.read_back);
     let (model, stats) = optimizer.step(lr, model, accumulator.grads());
+    clock.lap(&mut phases, |p| &mut p.optimizer);
     if !stats.grad_norm.is_finite() {
         return Err(Error::NonFinite {
             step: step + 1,
@@ -855,6 +862,45 @@ fn train_step(
     Ok((model, step_loss, stats))
 }
 
+/// Seconds spent per phase of the timed steps (device synchronised at each boundary).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Phases {
+    /// Forward pass and loss.
+    pub forward: f64,
+    /// Backward pass (and moving gradients to the first device).
+    pub backward: f64,
+    /// Reading losses and predictions back.
+    pub read_back: f64,
+    /// Gradient norm, clipping and the AdamW update.
+    pub optimizer: f64,
+}
+
+/// Phase timer: a no-op unless asked for, since synchronising costs GPU overlap.
+struct PhaseClock<'a> {
+    devices: &'a [Device],
+    last: Option<Instant>,
+}
+
+impl<'a> PhaseClock<'a> {
+    fn start(enabled: bool, devices: &'a [Device]) -> Self {
+        Self {
+            devices,
+            last: enabled.then(Instant::now),
+        }
+    }
+
+    fn lap(&mut self, phases: &mut Option<&mut Phases>, field: fn(&mut Phases) -> &mut f64) {
+        if let (Some(last), Some(p)) = (self.last, phases.as_deref_mut()) {
+            for d in self.devices {
+                let _ = d.sync();
+            }
+            let now = Instant::now();
+            *field(p) += (now - last).as_secs_f64();
+            self.last = Some(now);
+        }
+    }
+}
+
 /// Wall time of training steps on synthetic full-length batches (every sequence
 /// `max_length` real tokens), for speed comparisons with other implementations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -863,6 +909,8 @@ pub struct StepTiming {
     pub seconds: Vec<f64>,
     /// Tokens per optimizer step (`grad_accum · batch_size · max_length`).
     pub tokens_per_step: usize,
+    /// Mean seconds per phase over the timed steps.
+    pub phases: Phases,
 }
 
 impl StepTiming {
@@ -961,8 +1009,10 @@ pub fn time_train_steps(
     }
     let mut seconds = Vec::with_capacity(steps);
     let mut counts = ClassCounts::default();
+    let mut phases = Phases::default();
     for step in 0..(warmup + steps) {
         let start = Instant::now();
+        let mut step_phases = Phases::default();
         let (updated, _, _) = train_step(
             model,
             &mut optimizer,
@@ -972,6 +1022,7 @@ pub fn time_train_steps(
             1e-4,
             &devices,
             &mut counts,
+            Some(&mut step_phases),
         )?;
         model = updated;
         for device in &devices {
@@ -981,11 +1032,16 @@ pub fn time_train_steps(
         }
         if step >= warmup {
             seconds.push(start.elapsed().as_secs_f64());
+            phases.forward += step_phases.forward / steps as f64;
+            phases.backward += step_phases.backward / steps as f64;
+            phases.read_back += step_phases.read_back / steps as f64;
+            phases.optimizer += step_phases.optimizer / steps as f64;
         }
     }
     Ok(StepTiming {
         seconds,
         tokens_per_step: config.grad_accum * config.batch_size * len,
+        phases,
     })
 }
 
