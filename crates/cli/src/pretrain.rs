@@ -414,8 +414,9 @@ impl Observer for Progress {
         let per_class = match (r.acc_original, r.acc_shuffled, r.acc_random) {
             (Some(o), Some(s), Some(x)) => {
                 format!(
-                    " (original {o:.3}, shuffled {s:.3}, random {x:.3}; majority {:.3})",
-                    r.majority_rate
+                    " (original {o:.3}, shuffled {s:.3}, random {x:.3}; majority {:.3}, \
+                     prior loss {:.4})",
+                    r.majority_rate, r.prior_loss
                 )
             }
             _ => String::new(),

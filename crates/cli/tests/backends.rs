@@ -36,8 +36,13 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// The CPU backend has one random stream per process, which model initialisation draws from:
+/// tests that build models take turns, or a seeded initialisation would not be reproducible.
+static CPU_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn wgpu_matches_cpu_for_every_variant() {
+    let _guard = CPU_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let cpu = Device::flex();
     let gpu = Device::wgpu(DeviceKind::DefaultDevice);
     for name in FIXTURES {
@@ -80,4 +85,99 @@ fn wgpu_matches_cpu_for_every_variant() {
             diffs.join(", ")
         );
     }
+}
+
+/// Training runs on the GPU backend too: three pre-training steps of a tiny HashFormer-Proj
+/// (dropout off, so both backends compute the same function) give the CPU's losses, and the
+/// data-parallel path works with two handles of the GPU device.
+#[test]
+fn wgpu_pretraining_steps_match_cpu() {
+    let _guard = CPU_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    use hashformer_embeddings::EmbeddingKind;
+    use hashformer_hashing::HashKind;
+    use hashformer_model::HashformerConfig;
+    use hashformer_train::corpus::{prepare, PrepareConfig};
+    use hashformer_train::{
+        pretrain, AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig, RunOptions,
+        TextEncoder,
+    };
+
+    let dir = std::env::temp_dir().join(format!("hashformer-wgpu-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = "the cat sat on the mat . a dog ran in the park with a red ball .\n\n";
+    std::fs::write(dir.join("c.txt"), text.repeat(64)).unwrap();
+    let corpus = dir.join("prepared");
+    let prep = PrepareConfig {
+        max_words: 30,
+        ..PrepareConfig::default()
+    };
+    prepare(&[dir.join("c.txt")], &corpus, &prep).unwrap();
+    let model = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5))
+        .with_hidden_dropout_prob(0.0)
+        .with_attention_probs_dropout_prob(0.0);
+    let config = PretrainConfig {
+        model: model.clone(),
+        objective: Objective::ShuffleRandom {
+            manipulate_prob: 0.15,
+        },
+        max_length: 32,
+        batch_size: 4,
+        grad_accum: 2,
+        steps: 3,
+        schedule: LrSchedule {
+            peak: 1e-3,
+            warmup_steps: 0,
+            total_steps: 3,
+            decay: Decay::Constant,
+        },
+        optimizer: AdamWConfig::default(),
+        seed: 1,
+        log_every: 1,
+        eval_every: 0,
+        eval_batches: 1,
+        checkpoint_every: 0,
+        keep_checkpoints: 1,
+    };
+    let gpu = Device::wgpu(DeviceKind::DefaultDevice);
+    let runs: [(&str, Vec<Device>); 3] = [
+        ("cpu", vec![Device::flex()]),
+        ("gpu", vec![gpu.clone()]),
+        ("gpu2", vec![gpu.clone(), gpu]),
+    ];
+    let mut losses = Vec::new();
+    for (name, devices) in runs {
+        let encoder = TextEncoder::new(&model, 32, None).unwrap();
+        let out = dir.join(name);
+        pretrain(
+            &config,
+            &corpus,
+            encoder,
+            &out,
+            &devices,
+            &RunOptions::default(),
+            &mut (),
+        )
+        .unwrap();
+        let l: Vec<f64> = std::fs::read_to_string(out.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r["split"] == "train")
+            .map(|r| r["loss"].as_f64().unwrap())
+            .collect();
+        assert_eq!(l.len(), 3, "{name}");
+        losses.push(l);
+    }
+    for other in &losses[1..] {
+        for (a, b) in losses[0].iter().zip(other) {
+            assert!(
+                (a - b).abs() < 1e-3,
+                "CPU {:?} vs GPU {:?}",
+                losses[0],
+                other
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

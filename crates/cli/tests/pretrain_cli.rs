@@ -116,6 +116,15 @@ fn tiny_smoke_run_then_resume_further() {
         .collect();
     assert_eq!(steps, [10, 20, 30, 40, 50, 60, 70, 80]);
 
+    // Resuming a finished run evaluates its checkpoint and logs nothing new.
+    let lines = records(&out).len();
+    let (code, stdout, stderr) = hashformer(&more, Some(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("step 80: held-out loss"), "{stderr}");
+    assert!(stderr.contains("prior loss"), "{stderr}");
+    assert!(stdout.contains("finished at step 80/80"), "{stdout}");
+    assert_eq!(records(&out).len(), lines);
+
     // Without --resume the directory is refused.
     let (code, _, stderr) = hashformer(&args, Some(&data));
     assert_eq!(code, 2);

@@ -351,19 +351,21 @@ pub fn finetune(
     }
     let train_device = device.clone().autodiff();
     // The reference seeds before building the head (spec §8).
-    train_device.seed(config.seed);
-    let (mut model, model_config) = match init {
-        Init::Pretrained(dir) => HashformerForSequenceClassification::from_pretrained(
-            dir,
-            Some(num_labels),
-            &train_device,
-        )?,
+    // The head is initialised on the CPU and moved, so that a seed gives the same weights on
+    // every backend.
+    let cpu = Device::flex().autodiff();
+    cpu.seed(config.seed);
+    let (model, model_config) = match init {
+        Init::Pretrained(dir) => {
+            HashformerForSequenceClassification::from_pretrained(dir, Some(num_labels), &cpu)?
+        }
         Init::Scratch(c) => {
             let c = c.clone().with_num_labels(num_labels);
             c.validate()?;
-            (c.init_classification(&train_device), c)
+            (c.init_classification(&cpu), c)
         }
     };
+    let mut model = model.fork(&train_device);
     if encoder.kind() != model_config.embedding_type {
         return Err(Error::Setup(format!(
             "the encoder is for {:?} but the model is {:?}",

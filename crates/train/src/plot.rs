@@ -154,7 +154,8 @@ pub enum PlotError {
 /// bottom, sharing the x axis `step`:
 /// 1. **loss**: `"loss"` of each split (`train`, `valid`, `dev` …);
 /// 2. **score**: every key starting with `acc` and `mcc`, `f1`, `pearson`, `spearman`, per
-///    split, with each split's `majority_rate` as a dashed grey reference;
+///    split, with each split's `majority_rate` as a dashed grey reference (and `prior_loss`,
+///    the loss of predicting the class frequencies, the same way in the loss panel);
 /// 3. **learning rate**: `"lr"` (logged by the train split).
 ///
 /// A panel without values is left out; `null`, NaN and infinite values are skipped; series of
@@ -249,6 +250,7 @@ fn classify(key: &str) -> Option<(PanelKind, usize, bool)> {
         "loss" => Some((PanelKind::Loss, 0, false)),
         "lr" => Some((PanelKind::LearningRate, 0, false)),
         "majority_rate" => Some((PanelKind::Score, usize::MAX, true)),
+        "prior_loss" => Some((PanelKind::Loss, usize::MAX, true)),
         _ if key.starts_with("acc") || SCORES.contains(&key) => {
             let rank = SCORE_ORDER.iter().position(|k| *k == key);
             Some((PanelKind::Score, rank.unwrap_or(SCORE_ORDER.len()), false))
@@ -285,6 +287,7 @@ fn panels(records: &[Record]) -> Vec<Panel> {
         let label = match (split, kind) {
             ("", _) => key.to_owned(),
             (_, PanelKind::Score) => format!("{split} {key}"),
+            _ if reference => format!("{split} {key}"),
             _ => split.to_owned(),
         };
         let series = Series {

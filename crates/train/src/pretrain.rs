@@ -332,6 +332,16 @@ impl ClassCounts {
     pub fn majority_rate(&self) -> f64 {
         ratio(*self.total.iter().max().unwrap_or(&0), self.all)
     }
+
+    /// Entropy (nats) of the class frequencies: the cross-entropy of predicting them.
+    pub fn prior_entropy(&self) -> f64 {
+        self.total
+            .iter()
+            .map(|&n| ratio(n, self.all))
+            .filter(|&p| p > 0.0)
+            .map(|p| -p * p.ln())
+            .sum()
+    }
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -396,6 +406,9 @@ pub struct EvalReport {
     pub acc_random: Option<f64>,
     /// Accuracy of always predicting the most frequent class.
     pub majority_rate: f64,
+    /// Loss of always predicting the held-out class frequencies (their entropy): the loss a
+    /// model that learned nothing about the tokens would reach.
+    pub prior_loss: f64,
     /// Labelled positions evaluated.
     pub positions: u64,
 }
@@ -661,8 +674,11 @@ pub fn pretrain(
             (model, optimizer, state)
         }
         None => {
-            train_device.seed(derived_seed(config.seed, SEED_INIT, 0, 0));
-            let model = PretrainModel::init(config, &train_device)?;
+            // Initialise on the CPU and move to the training device, so that a seed gives the
+            // same initial weights on every backend (their random streams differ).
+            let cpu = Device::flex().autodiff();
+            cpu.seed(derived_seed(config.seed, SEED_INIT, 0, 0));
+            let model = PretrainModel::init(config, &cpu)?.fork(&train_device);
             let state = ResumeState {
                 step: 0,
                 data: DataPosition::default(),
@@ -697,6 +713,13 @@ pub fn pretrain(
     let mut window = Window::new();
     let mut last_eval: Option<EvalReport> = None;
     let mut finished = step >= config.steps;
+    if finished {
+        // Nothing left to train (a resume at the last step): report the held-out metrics of
+        // the checkpoint, without logging a second record for its step.
+        let report = evaluate(&model, &eval_set, config, device, step)?;
+        observer.on_eval(&report);
+        last_eval = Some(report);
+    }
     while !finished {
         let lr = config.schedule.lr(step);
         let mut micro = Vec::with_capacity(config.grad_accum);
@@ -1150,6 +1173,11 @@ fn evaluate(
         acc_random: class(2),
         majority_rate: if per_class {
             counts.majority_rate()
+        } else {
+            f64::NAN
+        },
+        prior_loss: if per_class {
+            counts.prior_entropy()
         } else {
             f64::NAN
         },

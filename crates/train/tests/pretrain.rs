@@ -295,3 +295,40 @@ fn data_parallel_steps_equal_accumulated_steps_on_one_device() {
     assert_same_weights(&one.join("model"), &two.join("model"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_good_checkpoint() {
+    let _guard = training_lock();
+    let dir = temp_dir("nan");
+    let corpus = corpus(&dir);
+    let mut config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    // A learning rate no model survives: the weights overflow within a few steps.
+    config.schedule.peak = 1e38;
+    config.schedule.warmup_steps = 0;
+    config.optimizer.max_grad_norm = None;
+    config.checkpoint_every = 1;
+    config.keep_checkpoints = 100;
+    let out = dir.join("run");
+    let err = run(&config, &corpus, &out, &RunOptions::default()).unwrap_err();
+    let Error::NonFinite { step, .. } = err else {
+        panic!("expected a non-finite stop, got {err}");
+    };
+    assert!(err_message_names_step(&out, step));
+    // Every checkpoint left is from before the failing step, and loads.
+    let latest = hashformer_train::latest_checkpoint(&out.join("checkpoints")).unwrap();
+    if let Some(latest) = latest {
+        let name = latest.file_name().unwrap().to_string_lossy().into_owned();
+        let saved: u64 = name.trim_start_matches("step-").parse().unwrap();
+        assert!(
+            saved < step,
+            "checkpoint {saved} written at or after the bad step {step}"
+        );
+        HashformerForPretraining::from_pretrained(&latest, &Device::flex()).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The metrics log holds no record at or after the failing step.
+fn err_message_names_step(run_dir: &Path, step: u64) -> bool {
+    train_losses(run_dir).iter().all(|(s, _)| *s < step)
+}
