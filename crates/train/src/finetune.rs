@@ -28,6 +28,7 @@ use crate::encoder::{EncodedBatch, TextEncoder};
 use crate::error::{Error, Result};
 use crate::log::MetricsLog;
 use crate::optim::{AdamW, AdamWConfig};
+use crate::pretrain::{derived_seed, SEED_DROPOUT};
 use crate::schedule::{Decay, LrSchedule};
 
 /// The gold value of an example.
@@ -407,7 +408,7 @@ pub fn finetune(
         );
         for (i, batch) in batches.iter().enumerate() {
             let lr = schedule.lr(step);
-            train_device.seed(config.seed ^ (step + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            train_device.seed(derived_seed(config.seed, SEED_DROPOUT, step, 0));
             let sub = subset(&train_enc.batch, batch);
             let targets: Vec<Target> = batch.iter().filter_map(|&j| train[j].target).collect();
             let logits = model.forward(embedding_input(kind, sub.as_sequences(), &train_device));

@@ -478,8 +478,14 @@ struct RunFile {
     corpus: PathBuf,
 }
 
+/// `map_err` adapter naming the file of an I/O error.
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Io { path, source }
+}
+
 /// Seeds derived from the run seed: one stream per purpose and step.
-fn derived_seed(seed: u64, purpose: u64, step: u64, micro: u64) -> u64 {
+pub(crate) fn derived_seed(seed: u64, purpose: u64, step: u64, micro: u64) -> u64 {
     // SplitMix64 finaliser over the combined words: cheap, stable, well mixed.
     let mut z = seed
         ^ purpose.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -491,7 +497,7 @@ fn derived_seed(seed: u64, purpose: u64, step: u64, micro: u64) -> u64 {
 }
 
 const SEED_COLLATE: u64 = 1;
-const SEED_DROPOUT: u64 = 2;
+pub(crate) const SEED_DROPOUT: u64 = 2;
 const SEED_EVAL: u64 = 3;
 const SEED_INIT: u64 = 4;
 
@@ -623,11 +629,7 @@ pub fn pretrain(
         )));
     }
     let started = Instant::now();
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
-    };
-    std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+    std::fs::create_dir_all(run_dir).map_err(io_error(run_dir))?;
     let checkpoints = run_dir.join("checkpoints");
     let run_file = RunFile {
         config: config.clone(),
@@ -657,10 +659,10 @@ pub fn pretrain(
         Some(dir) => {
             let model = PretrainModel::load(config, dir, &train_device)?;
             let path = dir.join(OPTIMIZER_FILE);
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
+            let bytes = std::fs::read(&path).map_err(io_error(&path))?;
             let optimizer = AdamW::from_safetensors(&bytes, &path, &device.clone().inner())?;
             let path = dir.join(STATE_FILE);
-            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+            let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
             let state: ResumeState = serde_json::from_str(&text)
                 .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
             if optimizer.steps() != state.step {
@@ -1198,16 +1200,12 @@ fn save_checkpoint(
     state: &ResumeState,
     config: &PretrainConfig,
 ) -> Result<PathBuf> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
-    };
-    std::fs::create_dir_all(checkpoints).map_err(io(checkpoints))?;
+    std::fs::create_dir_all(checkpoints).map_err(io_error(checkpoints))?;
     let name = checkpoint_name(state.step);
     let dir = checkpoints.join(&name);
     let tmp = checkpoints.join(format!(".{name}.tmp-{}", std::process::id()));
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        std::fs::remove_dir_all(&tmp).map_err(io_error(&tmp))?;
     }
     model.save(&config.model, &tmp)?;
     write_atomic(&tmp.join(OPTIMIZER_FILE), &optimizer.to_safetensors()?)?;
@@ -1215,15 +1213,15 @@ fn save_checkpoint(
         .map_err(|e| Error::Checkpoint(format!("state.json: {e}")))?;
     write_atomic(&tmp.join(STATE_FILE), json.as_bytes())?;
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
     }
-    std::fs::rename(&tmp, &dir).map_err(io(&dir))?;
+    std::fs::rename(&tmp, &dir).map_err(io_error(&dir))?;
     let mut all = list_checkpoints(checkpoints)?;
     let keep = config.keep_checkpoints.max(1);
     if all.len() > keep {
         all.sort();
         for (_, old) in &all[..all.len() - keep] {
-            std::fs::remove_dir_all(old).map_err(io(old))?;
+            std::fs::remove_dir_all(old).map_err(io_error(old))?;
         }
     }
     Ok(dir)
