@@ -10,20 +10,13 @@ use hashformer_train::{
 use serde_json::json;
 
 use crate::backend::Backend;
-use crate::pretrain::{model_config_for, Scheme, Size, Variant};
+use crate::pretrain::ModelArgs;
 
 /// Arguments of `hashformer bench-step`.
 #[derive(Debug, Args)]
 pub struct BenchStepArgs {
-    /// Embedding variant.
-    #[arg(long, value_enum, default_value = "proj")]
-    variant: Variant,
-    /// Hashing scheme.
-    #[arg(long, value_enum, default_value = "md5")]
-    scheme: Scheme,
-    /// Model size preset.
-    #[arg(long, value_enum, default_value = "small")]
-    config: Size,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
@@ -53,7 +46,9 @@ pub struct BenchStepArgs {
 /// An unavailable backend or a failing step.
 pub fn run(args: &BenchStepArgs) -> Result<()> {
     let devices = args.backend.devices(args.devices)?;
-    let model = model_config_for(args.variant, args.scheme, args.config)
+    let model = args
+        .model
+        .model_config()
         .with_hidden_dropout_prob(args.dropout)
         .with_attention_probs_dropout_prob(args.dropout);
     let config = PretrainConfig {
@@ -85,8 +80,8 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
     let out = json!({
         "implementation": "hashformers (Burn 0.22.1)",
         "backend": format!("{:?}", args.backend).to_lowercase(),
-        "variant": format!("{:?}", args.variant).to_lowercase(),
-        "config": format!("{:?}", args.config).to_lowercase(),
+        "variant": format!("{:?}", args.model.variant).to_lowercase(),
+        "config": format!("{:?}", args.model.config).to_lowercase(),
         "batch_size": args.batch_size,
         "devices": args.devices,
         "dropout": args.dropout,

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
 use crate::data::data_root;
-use crate::pretrain::{model_config_for, Scheme, Size, Variant};
+use crate::pretrain::ModelArgs;
 
 /// The tasks with a local training set.
 const DEFAULT_TASKS: &str = "cola,sst2,mrpc,stsb,rte,wnli";
@@ -37,15 +37,9 @@ pub struct GlueArgs {
     /// Start from random weights instead (ablation), with --variant/--scheme/--config.
     #[arg(long)]
     scratch: bool,
-    /// Variant of a --scratch model.
-    #[arg(long, value_enum, default_value = "proj")]
-    variant: Variant,
-    /// Hashing scheme of a --scratch model.
-    #[arg(long, value_enum, default_value = "md5")]
-    scheme: Scheme,
-    /// Size of a --scratch model.
-    #[arg(long, value_enum, default_value = "small")]
-    config: Size,
+    /// The --scratch model.
+    #[command(flatten)]
+    scratch_model: ModelArgs,
     /// Comma-separated tasks.
     #[arg(long, default_value = DEFAULT_TASKS)]
     tasks: String,
@@ -105,7 +99,7 @@ pub fn run(args: &GlueArgs) -> Result<()> {
             load_config(dir).with_context(|| format!("reading {}", dir.display()))?,
         ),
         (None, true) => {
-            let mut c = model_config_for(args.variant, args.scheme, args.config);
+            let mut c = args.scratch_model.model_config();
             if c.embedding_type == EmbeddingKind::Vocab {
                 c = c.with_bpe_vocab_size(50265);
             }

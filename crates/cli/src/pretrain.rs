@@ -76,18 +76,33 @@ pub enum ObjectiveArg {
     Mlm,
 }
 
+/// Which model to build: `--variant`, `--scheme`, `--config` (shared by the commands that
+/// build a model from a preset).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ModelArgs {
+    /// Embedding variant.
+    #[arg(long, value_enum, default_value = "proj")]
+    pub variant: Variant,
+    /// Hashing scheme (ignored by the BPE baseline).
+    #[arg(long, value_enum, default_value = "md5")]
+    pub scheme: Scheme,
+    /// Model size preset.
+    #[arg(long, value_enum, default_value = "small")]
+    pub config: Size,
+}
+
+impl ModelArgs {
+    /// The preset configuration these arguments name.
+    pub fn model_config(&self) -> HashformerConfig {
+        model_config_for(self.variant, self.scheme, self.config)
+    }
+}
+
 /// Arguments of `hashformer pretrain`.
 #[derive(Debug, Args)]
 pub struct PretrainArgs {
-    /// Embedding variant.
-    #[arg(long, value_enum, default_value = "proj")]
-    variant: Variant,
-    /// Hashing scheme (ignored by the BPE baseline).
-    #[arg(long, value_enum, default_value = "md5")]
-    scheme: Scheme,
-    /// Model size preset.
-    #[arg(long, value_enum, default_value = "small")]
-    config: Size,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Optimizer steps.
     #[arg(long, default_value_t = 1000)]
     steps: u64,
@@ -210,8 +225,9 @@ pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> Hashfor
 /// Bad arguments, missing data, and any training error, with context.
 pub fn run(args: &PretrainArgs) -> Result<()> {
     let devices = args.backend.devices(args.devices)?;
-    let mut model = model_config_for(args.variant, args.scheme, args.config);
-    let needs_bpe = matches!(args.variant, Variant::Bpe) || matches!(args.scheme, Scheme::Lsh);
+    let mut model = args.model.model_config();
+    let needs_bpe =
+        matches!(args.model.variant, Variant::Bpe) || matches!(args.model.scheme, Scheme::Lsh);
     let bpe = if needs_bpe {
         let dir = match &args.roberta {
             Some(d) => d.clone(),
@@ -219,7 +235,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
         };
         let bpe = RobertaBpe::from_dir(&dir)
             .with_context(|| format!("loading the roberta-base BPE from {}", dir.display()))?;
-        if matches!(args.variant, Variant::Bpe) {
+        if matches!(args.model.variant, Variant::Bpe) {
             model = model.with_bpe_vocab_size(bpe.vocab_size());
         }
         Some(bpe)
