@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::error::{Error, Position, Result};
 use crate::task::{LabelKind, Split, Task};
-use crate::tsv::{fields, parse_index, Header, Lines};
+use crate::tsv::{fields, unique_index, Header, Lines};
 
 /// A gold label or a prediction.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -168,18 +168,7 @@ pub fn read_from<R: BufRead>(
             })
             .transpose()?;
         let index = match index {
-            Some(i) => {
-                let index = parse_index(f[i], header.name(i), lines.at(line_no))?;
-                if let Some(&first_line) = seen.get(&index) {
-                    return Err(Error::DuplicateIndex {
-                        at: lines.at(line_no),
-                        index,
-                        first_line,
-                    });
-                }
-                seen.insert(index, line_no);
-                index
-            }
+            Some(i) => unique_index(&mut seen, f[i], header.name(i), line_no, lines.at(line_no))?,
             None => examples.len() as u64,
         };
         examples.push(Example {

@@ -16,7 +16,7 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use crate::error::{Error, Result};
 use crate::read::{parse_label, Label, ScoreRange};
 use crate::task::{LabelKind, Task};
-use crate::tsv::{fields, parse_index, Header, Lines};
+use crate::tsv::{fields, unique_index, Header, Lines};
 
 /// The header of a prediction file.
 pub const PREDICTION_HEADER: &str = "index\tprediction";
@@ -117,15 +117,7 @@ pub fn read_predictions_from<R: BufRead>(
     let mut out = Vec::new();
     while let Some((line_no, line)) = lines.next_line()? {
         let f = fields(&line, &header, lines.at(line_no))?;
-        let index = parse_index(f[index_col], "index", lines.at(line_no))?;
-        if let Some(&first_line) = seen.get(&index) {
-            return Err(Error::DuplicateIndex {
-                at: lines.at(line_no),
-                index,
-                first_line,
-            });
-        }
-        seen.insert(index, line_no);
+        let index = unique_index(&mut seen, f[index_col], "index", line_no, lines.at(line_no))?;
         let label = parse_label(
             task,
             f[label_col],

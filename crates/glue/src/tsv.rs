@@ -154,6 +154,30 @@ pub(crate) fn fields<'a>(line: &'a str, header: &Header, at: Position) -> Result
     Ok(fields)
 }
 
+/// Parses an index field and records its line in `seen`, so that a file's indices are unique.
+///
+/// # Errors
+/// [`Error::BadField`] for a field that is not an index, [`Error::DuplicateIndex`] naming the
+/// first line for an index seen before.
+pub(crate) fn unique_index(
+    seen: &mut std::collections::HashMap<u64, usize>,
+    field: &str,
+    name: &str,
+    line_no: usize,
+    at: Position,
+) -> Result<u64> {
+    let index = parse_index(field, name, at.clone())?;
+    if let Some(&first_line) = seen.get(&index) {
+        return Err(Error::DuplicateIndex {
+            at,
+            index,
+            first_line,
+        });
+    }
+    seen.insert(index, line_no);
+    Ok(index)
+}
+
 /// Parses a non-negative integer index field.
 ///
 /// # Errors
