@@ -427,15 +427,13 @@ impl Observer for Progress {
     }
 
     fn on_eval(&mut self, r: &EvalReport) {
-        let per_class = match (r.acc_original, r.acc_shuffled, r.acc_random) {
-            (Some(o), Some(s), Some(x)) => {
-                format!(
-                    " (original {o:.3}, shuffled {s:.3}, random {x:.3}; majority {:.3}, \
-                     prior loss {:.4})",
-                    r.majority_rate, r.prior_loss
-                )
-            }
-            _ => String::new(),
+        let per_class = match r.recall {
+            Some(c) => format!(
+                " (original {:.3}, shuffled {:.3}, random {:.3}; majority {:.3}, \
+                 prior loss {:.4})",
+                c.acc_original, c.acc_shuffled, c.acc_random, r.majority_rate, r.prior_loss
+            ),
+            None => String::new(),
         };
         self.println(format!(
             "step {}: held-out loss {:.4}, accuracy {:.4}{per_class}",

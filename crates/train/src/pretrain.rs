@@ -328,6 +328,15 @@ impl ClassCounts {
         ratio(self.correct[c], self.total[c])
     }
 
+    /// Recall of each Shuffle+Random class.
+    pub fn recall(&self) -> ClassRecall {
+        ClassRecall {
+            acc_original: self.class_accuracy(0),
+            acc_shuffled: self.class_accuracy(1),
+            acc_random: self.class_accuracy(2),
+        }
+    }
+
     /// Share of the most frequent class: the accuracy of always predicting it.
     pub fn majority_rate(&self) -> f64 {
         ratio(*self.total.iter().max().unwrap_or(&0), self.all)
@@ -352,6 +361,17 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
+/// Recall of each Shuffle+Random class (its JSON keys are the metrics log's).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClassRecall {
+    /// Recall of original tokens.
+    pub acc_original: f64,
+    /// Recall of shuffled tokens.
+    pub acc_shuffled: f64,
+    /// Recall of random tokens.
+    pub acc_random: f64,
+}
+
 /// Training metrics over the steps since the last report.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
@@ -365,15 +385,9 @@ pub struct StepReport {
     pub loss: f64,
     /// Accuracy over the window.
     pub accuracy: f64,
-    /// Shuffle+Random: recall of original tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acc_original: Option<f64>,
-    /// Shuffle+Random: recall of shuffled tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acc_shuffled: Option<f64>,
-    /// Shuffle+Random: recall of random tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acc_random: Option<f64>,
+    /// Shuffle+Random: recall per class (absent for masked LM).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<ClassRecall>,
     /// Learning rate of the last step.
     pub lr: f64,
     /// Gradient norm of the last step (before clipping).
@@ -395,15 +409,9 @@ pub struct EvalReport {
     pub loss: f64,
     /// Accuracy.
     pub accuracy: f64,
-    /// Shuffle+Random: recall of original tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acc_original: Option<f64>,
-    /// Shuffle+Random: recall of shuffled tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acc_shuffled: Option<f64>,
-    /// Shuffle+Random: recall of random tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acc_random: Option<f64>,
+    /// Shuffle+Random: recall per class (absent for masked LM).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<ClassRecall>,
     /// Accuracy of always predicting the most frequent class.
     pub majority_rate: f64,
     /// Loss of always predicting the held-out class frequencies (their entropy): the loss a
@@ -1100,16 +1108,13 @@ impl Window {
         per_class: bool,
     ) -> StepReport {
         let seconds = self.started.map_or(f64::NAN, |s| s.elapsed().as_secs_f64());
-        let class = |c| per_class.then(|| self.counts.class_accuracy(c));
         StepReport {
             split: "train",
             step,
             epoch,
             loss: self.loss_sum / self.steps.max(1) as f64,
             accuracy: self.counts.accuracy(),
-            acc_original: class(0),
-            acc_shuffled: class(1),
-            acc_random: class(2),
+            recall: per_class.then(|| self.counts.recall()),
             lr,
             grad_norm,
             tokens_per_s: self.tokens as f64 / seconds,
@@ -1164,15 +1169,12 @@ fn evaluate(
         loss_sum += f64::from(loss.into_scalar::<f32>()) * t.labels.len() as f64;
         counts.add(&t.labels, &read_predictions(predictions), per_class);
     }
-    let class = |c| per_class.then(|| counts.class_accuracy(c));
     Ok(EvalReport {
         split: "valid",
         step,
         loss: loss_sum / counts.all.max(1) as f64,
         accuracy: counts.accuracy(),
-        acc_original: class(0),
-        acc_shuffled: class(1),
-        acc_random: class(2),
+        recall: per_class.then(|| counts.recall()),
         majority_rate: if per_class {
             counts.majority_rate()
         } else {
