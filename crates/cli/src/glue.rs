@@ -43,9 +43,12 @@ pub struct GlueArgs {
     /// Comma-separated tasks.
     #[arg(long, default_value = DEFAULT_TASKS)]
     tasks: String,
-    /// Seeds 0..N.
+    /// How many seeds: FIRST..FIRST+N.
     #[arg(long, default_value_t = 3)]
     seeds: u64,
+    /// The first seed (to add seeds to an earlier run, then combine with `glue-merge`).
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
     /// Epochs.
     #[arg(long, default_value_t = 3)]
     epochs: usize,
@@ -67,7 +70,7 @@ pub struct GlueArgs {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
-    /// Output directory.
+    /// Output directory. Rerunning into the same directory skips the seeds already finished.
     #[arg(long)]
     out: PathBuf,
     /// GLUE directory [default: $HASHFORMER_DATA/glue].
@@ -128,7 +131,7 @@ pub fn run(args: &GlueArgs) -> Result<()> {
     };
     let config = GlueRunConfig {
         tasks,
-        seeds: (0..args.seeds).collect(),
+        seeds: (args.first_seed..args.first_seed + args.seeds).collect(),
         finetune: FinetuneConfig {
             max_length: args.max_length,
             batch_size: args.batch_size,
@@ -225,4 +228,27 @@ impl GlueObserver for Progress {
             None => eprintln!("{line}"),
         }
     }
+}
+
+/// Arguments of `hashformer glue-merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// `results.json` files of `hashformer glue` runs of one model.
+    #[arg(required = true)]
+    results: Vec<PathBuf>,
+    /// Where to write the combined results.json and results.md.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Runs `hashformer glue-merge`.
+///
+/// # Errors
+/// Unreadable or inconsistent results files, write errors.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let results = hashformer_glue::merge_results(&args.results)?;
+    hashformer_glue::write_glue_results(&args.out, &results)?;
+    print!("{}", hashformer_glue::markdown(&results));
+    println!("results: {}", args.out.join("results.json").display());
+    Ok(())
 }

@@ -35,6 +35,8 @@ enum Command {
     BenchStep(bench_step::BenchStepArgs),
     /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
     Glue(Box<glue::GlueArgs>),
+    /// Combine the results.json of several `glue` runs of one model (e.g. seeds run apart).
+    GlueMerge(glue::MergeArgs),
     /// Compute a GLUE task's metrics for a predictions file against a gold (dev) file.
     Evaluate(evaluate::EvaluateArgs),
 }
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Pretrain(args) => pretrain::run(&args),
         Command::BenchStep(args) => bench_step::run(&args),
         Command::Glue(args) => glue::run(&args),
+        Command::GlueMerge(args) => glue::merge(&args),
         Command::Evaluate(args) => evaluate::run(&args),
     };
     match result {

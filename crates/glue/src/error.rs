@@ -143,6 +143,14 @@ pub enum Error {
         /// The training error.
         message: String,
     },
+    /// A results file ([`crate::merge_results`]) or a seed's `result.json` cannot be used.
+    #[error("{}: {message}", path.display())]
+    BadResults {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Predictions and gold labels differ in number.
     #[error("{predictions} predictions for {gold} gold labels")]
     LengthMismatch {

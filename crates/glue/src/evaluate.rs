@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use serde::de::{Deserialize, Deserializer, Error as _};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::error::{Error, Result};
@@ -153,6 +154,44 @@ impl Serialize for TaskMetrics {
         map.serialize_entry("metrics", &Values(&self.values))?;
         map.serialize_entry("score", &self.score())?;
         map.end()
+    }
+}
+
+/// Reads what [`Serialize`] writes; `score` is recomputed, and every metric of the task must
+/// be present (and no other).
+impl<'de> Deserialize<'de> for TaskMetrics {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            task: String,
+            examples: usize,
+            metrics: std::collections::BTreeMap<String, f64>,
+        }
+        let saved = Saved::deserialize(deserializer)?;
+        let task: Task = saved.task.parse().map_err(D::Error::custom)?;
+        if saved.metrics.len() != task.metrics().len() {
+            return Err(D::Error::custom(format!(
+                "{task} reports {} metric(s), found {}",
+                task.metrics().len(),
+                saved.metrics.len()
+            )));
+        }
+        let values = task
+            .metrics()
+            .iter()
+            .map(|&m| {
+                saved
+                    .metrics
+                    .get(m.key())
+                    .map(|&v| (m, v))
+                    .ok_or_else(|| D::Error::custom(format!("{task}: no metric {:?}", m.key())))
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Self {
+            task,
+            examples: saved.examples,
+            values,
+        })
     }
 }
 

@@ -13,7 +13,8 @@ pub use error::{Error, Position, Result};
 pub use evaluate::{evaluate, GlueScore, TaskMetrics};
 pub use read::{read_file, read_from, read_split, Example, Label};
 pub use run::{
-    markdown, run_glue, GlueObserver, GlueResults, GlueRunConfig, SeedResult, TaskResult,
+    markdown, merge_results, run_glue, write_glue_results, GlueObserver, GlueResults,
+    GlueRunConfig, SeedResult, TaskResult,
 };
 pub use submit::{
     format_predictions, read_predictions, read_predictions_from, write_predictions, Prediction,

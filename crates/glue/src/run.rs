@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use hashformer_train::{
     finetune, FinetuneConfig, FinetuneObserver, Init, Output, Target, TextEncoder,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::evaluate::{GlueScore, TaskMetrics};
@@ -28,7 +28,7 @@ pub struct GlueRunConfig {
 }
 
 /// One seed's result on one task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {
     /// The seed.
     pub seed: u64,
@@ -122,8 +122,13 @@ fn median(values: &mut [f64]) -> f64 {
 /// `dev.tsv`), writing each run into `out_dir/<task>/seed-<s>/` and the summary into
 /// `out_dir/results.json` and `out_dir/results.md`.
 ///
+/// Each finished seed also leaves `out_dir/<task>/seed-<s>/result.json` with the settings that
+/// produced it, so an interrupted run picks up where it stopped: rerunning the same command
+/// reuses the finished seeds and fine-tunes the rest.
+///
 /// # Errors
-/// Reading errors naming the file, [`Error::Train`] from fine-tuning, I/O errors.
+/// Reading errors naming the file, [`Error::Train`] from fine-tuning, [`Error::BadResults`]
+/// when a seed's saved result was produced with other settings, I/O errors.
 pub fn run_glue(
     glue_dir: &Path,
     init: &Init,
@@ -152,6 +157,16 @@ pub fn run_glue(
                 seed,
                 ..config.finetune.clone()
             };
+            let saved_path = run_dir.join(SEED_RESULT);
+            let settings = SeedSettings {
+                init: format!("{init:?}"),
+                finetune: ft.clone(),
+            };
+            if let Some(result) = load_seed_result(&saved_path, task, &settings)? {
+                observer.on_result(&result);
+                seeds.push(result);
+                continue;
+            }
             let score = |outs: &[Output]| {
                 let predicted: Vec<Label> = outs.iter().copied().map(label).collect();
                 TaskMetrics::compute(task, &predicted, &gold).map_or(f64::NAN, |m| m.score())
@@ -182,26 +197,184 @@ pub fn run_glue(
                 steps: summary.steps,
                 seconds: summary.seconds,
             };
+            save_seed_result(&saved_path, &settings, &result)?;
             observer.on_result(&result);
             seeds.push(result);
         }
-        let mut median_metrics = BTreeMap::new();
-        for &metric in task.metrics() {
-            let mut v: Vec<f64> = seeds.iter().filter_map(|s| s.metrics.get(metric)).collect();
-            median_metrics.insert(metric.key(), median(&mut v));
-        }
-        let mut scores: Vec<f64> = seeds.iter().map(|s| s.metrics.score()).collect();
-        results.push(TaskResult {
-            task: task.name(),
-            train_examples: train.len(),
-            dev_examples: dev.len(),
-            seeds,
-            median: median_metrics,
-            median_score: median(&mut scores),
-        });
+        results.push(task_result(task, train.len(), dev.len(), seeds));
         write_results(out_dir, &results, started.elapsed().as_secs_f64())?;
     }
     write_results(out_dir, &results, started.elapsed().as_secs_f64())
+}
+
+/// Each finished seed's result, in `<out>/<task>/seed-<s>/`, so that a rerun of the same
+/// command skips it.
+const SEED_RESULT: &str = "result.json";
+
+/// What produced a seed's result: a rerun reuses the result only when these match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SeedSettings {
+    /// The initialisation, as `Debug` prints [`Init`].
+    init: String,
+    /// The fine-tuning settings, seed included.
+    finetune: FinetuneConfig,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedSeed {
+    settings: SeedSettings,
+    result: SeedResult,
+}
+
+fn bad_results(path: &Path, message: impl Into<String>) -> Error {
+    Error::BadResults {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The saved result of a seed run with `settings`, `None` when there is none yet.
+fn load_seed_result(
+    path: &Path,
+    task: Task,
+    settings: &SeedSettings,
+) -> Result<Option<SeedResult>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_owned(),
+                source,
+            })
+        }
+    };
+    let saved: SavedSeed =
+        serde_json::from_str(&text).map_err(|e| bad_results(path, e.to_string()))?;
+    if saved.settings != *settings || saved.result.metrics.task() != task {
+        return Err(bad_results(
+            path,
+            "this seed was fine-tuned with other settings or another model; \
+             choose another --out directory or delete this one",
+        ));
+    }
+    Ok(Some(saved.result))
+}
+
+fn save_seed_result(path: &Path, settings: &SeedSettings, result: &SeedResult) -> Result<()> {
+    let saved = SavedSeed {
+        settings: settings.clone(),
+        result: result.clone(),
+    };
+    let json =
+        serde_json::to_string_pretty(&saved).map_err(|e| bad_results(path, e.to_string()))?;
+    hashformer_model::write_atomic(path, json.as_bytes())?;
+    Ok(())
+}
+
+/// One task's seeds with their per-metric medians.
+fn task_result(
+    task: Task,
+    train_examples: usize,
+    dev_examples: usize,
+    seeds: Vec<SeedResult>,
+) -> TaskResult {
+    let mut median_metrics = BTreeMap::new();
+    for &metric in task.metrics() {
+        let mut v: Vec<f64> = seeds.iter().filter_map(|s| s.metrics.get(metric)).collect();
+        median_metrics.insert(metric.key(), median(&mut v));
+    }
+    let mut scores: Vec<f64> = seeds.iter().map(|s| s.metrics.score()).collect();
+    TaskResult {
+        task: task.name(),
+        train_examples,
+        dev_examples,
+        seeds,
+        median: median_metrics,
+        median_score: median(&mut scores),
+    }
+}
+
+/// Combines the `results.json` files of several [`run_glue`] runs of one model (different
+/// seeds, or different tasks, run apart or on different machines) into one set of results:
+/// each task's seeds are pooled and the medians and average recomputed. Tasks keep the order
+/// in which they first appear; the wall time is the sum.
+///
+/// # Errors
+/// [`Error::Io`] for a file that cannot be read, [`Error::BadResults`] for one that is not a
+/// results file, or for a task whose seed appears twice or whose example counts differ.
+pub fn merge_results(paths: &[PathBuf]) -> Result<GlueResults> {
+    #[derive(Deserialize)]
+    struct SavedTask {
+        task: String,
+        train_examples: usize,
+        dev_examples: usize,
+        seeds: Vec<SeedResult>,
+    }
+    #[derive(Deserialize)]
+    struct Saved {
+        tasks: Vec<SavedTask>,
+        seconds: f64,
+    }
+    let mut merged: Vec<(Task, usize, usize, Vec<SeedResult>)> = Vec::new();
+    let mut seconds = 0.0;
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let saved: Saved =
+            serde_json::from_str(&text).map_err(|e| bad_results(path, e.to_string()))?;
+        seconds += saved.seconds;
+        for t in saved.tasks {
+            let task: Task = t
+                .task
+                .parse()
+                .map_err(|e: Error| bad_results(path, e.to_string()))?;
+            let entry = match merged.iter_mut().find(|m| m.0 == task) {
+                Some(entry) => entry,
+                None => {
+                    merged.push((task, t.train_examples, t.dev_examples, Vec::new()));
+                    merged.last_mut().expect("just pushed")
+                }
+            };
+            if (entry.1, entry.2) != (t.train_examples, t.dev_examples) {
+                return Err(bad_results(
+                    path,
+                    format!(
+                        "{task} has {} train and {} dev examples here, {} and {} in an \
+                         earlier file",
+                        t.train_examples, t.dev_examples, entry.1, entry.2
+                    ),
+                ));
+            }
+            for s in t.seeds {
+                if entry.3.iter().any(|e| e.seed == s.seed) {
+                    return Err(bad_results(
+                        path,
+                        format!("{task} seed {} is also in an earlier file", s.seed),
+                    ));
+                }
+                entry.3.push(s);
+            }
+        }
+    }
+    let tasks: Vec<TaskResult> = merged
+        .into_iter()
+        .map(|(task, train, dev, mut seeds)| {
+            seeds.sort_by_key(|s| s.seed);
+            task_result(task, train, dev, seeds)
+        })
+        .collect();
+    Ok(glue_results(&tasks, seconds))
+}
+
+/// Writes `results` as `out_dir/results.json` and `out_dir/results.md`.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_glue_results(out_dir: &Path, results: &GlueResults) -> Result<()> {
+    write_results(out_dir, &results.tasks, results.seconds).map(|_| ())
 }
 
 fn glue_results(results: &[TaskResult], seconds: f64) -> GlueResults {
