@@ -331,13 +331,14 @@ pub fn merge_results(paths: &[PathBuf]) -> Result<GlueResults> {
                 .task
                 .parse()
                 .map_err(|e: Error| bad_results(path, e.to_string()))?;
-            let entry = match merged.iter_mut().find(|m| m.0 == task) {
-                Some(entry) => entry,
+            let at = match merged.iter().position(|m| m.0 == task) {
+                Some(at) => at,
                 None => {
                     merged.push((task, t.train_examples, t.dev_examples, Vec::new()));
-                    merged.last_mut().expect("just pushed")
+                    merged.len() - 1
                 }
             };
+            let entry = &mut merged[at];
             if (entry.1, entry.2) != (t.train_examples, t.dev_examples) {
                 return Err(bad_results(
                     path,
