@@ -3,12 +3,16 @@
 //! - `cargo xtask tidy`: house rules as a check (also run as a test).
 //! - `cargo xtask golden`: regenerate the hashing golden vectors with the independent
 //!   Python implementation in `tools/golden/`.
+//! - `cargo xtask data <check | import MIRROR | fetch>`: the data layout under `$HASHFORMER_DATA`
+//!   checked against its manifest, imported from a local copy, or fetched from its pinned
+//!   sources (`docs/data.md`).
 //! - `cargo xtask bench-hashing`: hashing benchmarks plus the Python reference baseline.
 //! - `cargo xtask pretrain …`, `cargo xtask glue …`: `hashformer pretrain` / `glue` with the
 //!   backend's cargo feature.
 
 mod bench;
 mod cli;
+mod data;
 mod golden;
 mod tidy;
 
@@ -32,11 +36,14 @@ fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("tidy") => tidy::run(&project_root()),
         Some("golden") => golden::run(&project_root()),
+        Some("data") => data::run(&project_root(), &args[1..]),
         Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
         Some(sub @ ("pretrain" | "glue")) => cli::run(&project_root(), sub, &args[1..]),
         _ => bail!(
-            "usage: cargo xtask <tidy | golden | bench-hashing [--quick] | pretrain ARGS… | glue ARGS…>\n\
-             (`cargo xtask pretrain --help` and `cargo xtask glue --help` list the options)"
+            "usage: cargo xtask <tidy | golden | data <check|import|fetch> … | bench-hashing [--quick] | \
+             pretrain ARGS… | glue ARGS…>\n\
+             (`cargo xtask data --help`, `cargo xtask pretrain --help` and `cargo xtask glue --help` \
+             list the options)"
         ),
     }
 }
