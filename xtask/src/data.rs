@@ -118,10 +118,16 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 .iter()
                 .map(|(d, _)| (Group::Glue, d.as_str()))
                 .collect();
-            let entries = args.only.entries(&extra)?;
+            let entries = args.only.entries(&extra).with_context(|| {
+                let hint = if include_unlisted {
+                    ""
+                } else {
+                    " (a GLUE task outside the manifest needs --include-unlisted)"
+                };
+                format!("data import{hint}")
+            })?;
             println!("importing {} into {}", mirror.display(), dir.display());
-            let mut report = import::import(mirror, &dir, &entries)?;
-            import::import_unlisted(mirror, &dir, &unlisted, &mut report);
+            let report = import::import(mirror, &dir, &entries, &unlisted)?;
             finish(&report, "not imported", &dir)
         }
         Command::Fetch { ref base_url } => {

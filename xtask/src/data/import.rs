@@ -18,18 +18,24 @@ use super::report::Report;
 use super::selection::Selection;
 use super::verify::{verify, Mode, Status};
 
-/// Imports the files of `entries` from `mirror` into `dir`.
+/// Imports the files of `entries` from `mirror` into `dir`, then the `unlisted` files (from
+/// [`unlisted`]; `(dataset, path)` pairs).
 ///
 /// A file missing from the mirror is reported and not a failure (a mirror may hold a part of the
 /// layout; `check` tells what is still missing); a mirror file that is corrupt is.
 ///
 /// # Errors
 /// When `mirror` is not a folder or holds none of the selected files.
-pub fn import(mirror: &Path, dir: &Path, entries: &[&Entry]) -> Result<Report> {
+pub fn import(
+    mirror: &Path,
+    dir: &Path,
+    entries: &[&Entry],
+    unlisted: &[(String, String)],
+) -> Result<Report> {
     if !mirror.is_dir() {
         bail!("{} is not a folder", mirror.display());
     }
-    if !entries.iter().any(|e| mirror.join(e.path).is_file()) {
+    if unlisted.is_empty() && !entries.iter().any(|e| mirror.join(e.path).is_file()) {
         bail!(
             "{} holds none of the selected files (expected the data layout: glue/<TASK>/*.tsv, \
              corpus/enwiki-2014-wikiextractor/, roberta-base/)",
@@ -44,6 +50,7 @@ pub fn import(mirror: &Path, dir: &Path, entries: &[&Entry]) -> Result<Report> {
         };
         report.add(entry.dataset, entry.path, outcome, failed);
     }
+    import_unlisted(mirror, dir, unlisted, &mut report);
     Ok(report)
 }
 
@@ -116,8 +123,8 @@ pub fn unlisted(mirror: &Path, selection: &Selection) -> Result<Vec<(String, Str
     Ok(found)
 }
 
-/// Copies the unlisted files (from [`unlisted`]) into `dir`, unverified, never over an existing file.
-pub fn import_unlisted(mirror: &Path, dir: &Path, files: &[(String, String)], report: &mut Report) {
+/// Copies the unlisted files into `dir`, unverified, never over an existing file.
+fn import_unlisted(mirror: &Path, dir: &Path, files: &[(String, String)], report: &mut Report) {
     for (dataset, path) in files {
         let dest = dir.join(path);
         let outcome = if dest.exists() {
@@ -164,7 +171,7 @@ fn file_name(path: &Path) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{import, import_unlisted, unlisted};
+    use super::{import, unlisted};
     use crate::data::manifest::{Entry, Expected, Group, Remote, Source};
     use crate::data::report::Report;
     use crate::data::selection::Selection;
@@ -208,7 +215,7 @@ mod tests {
         std::fs::create_dir_all(mirror.path().join("glue/T")).unwrap();
         std::fs::write(mirror.path().join(good.path), "hello\n").unwrap();
         std::fs::write(mirror.path().join(bad.path), "HELLO\n").unwrap();
-        let report = import(mirror.path(), dir.path(), &[&good, &bad, &absent]).unwrap();
+        let report = import(mirror.path(), dir.path(), &[&good, &bad, &absent], &[]).unwrap();
         let rows = outcomes(&report);
         assert_eq!(rows[0], ("imported".to_string(), false));
         assert!(
@@ -225,7 +232,7 @@ mod tests {
         // Again: present. A corrupt destination is replaced.
         std::fs::write(dir.path().join(bad.path), "hellO\n").unwrap();
         std::fs::write(mirror.path().join(bad.path), "hello\n").unwrap();
-        let rows = outcomes(&import(mirror.path(), dir.path(), &[&good, &bad]).unwrap());
+        let rows = outcomes(&import(mirror.path(), dir.path(), &[&good, &bad], &[]).unwrap());
         assert_eq!(rows[0], ("present".to_string(), false));
         assert!(
             rows[1].0.starts_with("replaced (was WRONG SHA256"),
@@ -237,7 +244,7 @@ mod tests {
         );
 
         let empty = TestDir::new("import-empty");
-        assert!(import(empty.path(), dir.path(), &[&good]).is_err());
+        assert!(import(empty.path(), dir.path(), &[&good], &[]).is_err());
     }
 
     #[test]
@@ -273,8 +280,8 @@ mod tests {
 
         std::fs::create_dir_all(dir.path().join("glue/QQP")).unwrap();
         std::fs::write(dir.path().join("glue/QQP/dev.tsv"), "mine").unwrap();
-        let mut report = Report::default();
-        import_unlisted(mirror.path(), dir.path(), &files, &mut report);
+        // Only unlisted files selected (`--only qqp`): no listed entry, still an import.
+        let report = import(mirror.path(), dir.path(), &[], &files).unwrap();
         let rows = outcomes(&report);
         assert!(rows[0].0.starts_with("kept the existing file"), "{rows:?}");
         assert_eq!(
