@@ -2,10 +2,14 @@
 
 mod backend;
 mod bench_step;
+mod classify;
+mod collisions;
 mod data;
+mod embed;
 mod evaluate;
 mod glue;
 mod hash;
+mod model_dir;
 mod pretrain;
 mod size;
 
@@ -39,6 +43,12 @@ enum Command {
     GlueMerge(glue::MergeArgs),
     /// Compute a GLUE task's metrics for a predictions file against a gold (dev) file.
     Evaluate(evaluate::EvaluateArgs),
+    /// Label texts (arguments or stdin lines) with a fine-tuned classifier.
+    Classify(classify::ClassifyArgs),
+    /// Sentence vectors (JSON lines) from a checkpoint's encoder.
+    Embed(embed::EmbedArgs),
+    /// How many distinct words of a corpus share a hash bucket, per bucket count.
+    Collisions(collisions::CollisionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +61,9 @@ fn main() -> ExitCode {
         Command::Glue(args) => glue::run(&args),
         Command::GlueMerge(args) => glue::merge(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Classify(args) => classify::run(&args),
+        Command::Embed(args) => embed::run(&args),
+        Command::Collisions(args) => collisions::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

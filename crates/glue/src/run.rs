@@ -108,6 +108,14 @@ fn examples(task: Task, rows: &[Example]) -> Vec<hashformer_train::Example> {
         .collect()
 }
 
+/// The names `classify` shows: the task's class names, or the STS-B score's name.
+fn label_names(task: Task) -> Vec<String> {
+    match task.label_kind() {
+        LabelKind::Classification { names, .. } => names.iter().map(|&n| n.to_owned()).collect(),
+        LabelKind::Regression { .. } => vec!["similarity".to_owned()],
+    }
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -155,6 +163,7 @@ pub fn run_glue(
             let run_dir = out_dir.join(task.dir_name()).join(format!("seed-{seed}"));
             let ft = FinetuneConfig {
                 seed,
+                label_names: label_names(task),
                 ..config.finetune.clone()
             };
             let saved_path = run_dir.join(SEED_RESULT);

@@ -244,6 +244,9 @@ impl HashformerForSequenceClassification {
     ) -> Result<(Self, HashformerConfig)> {
         let mut config = load_config(dir)?;
         if let Some(n) = num_labels {
+            if config.id2label.len() != n {
+                config.id2label.clear();
+            }
             config = config.with_num_labels(n);
             config.validate()?;
         }

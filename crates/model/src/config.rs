@@ -53,6 +53,10 @@ pub struct HashformerConfig {
     /// Labels of the sequence-classification head (1 = regression).
     #[config(default = 2)]
     pub num_labels: usize,
+    /// Names of the head's labels by index (HF `id2label`), e.g. `negative`, `positive`;
+    /// empty when unknown. Set by fine-tuning and shown by `hashformer classify`.
+    #[config(default = "Vec::new()")]
+    pub id2label: Vec<String>,
 }
 
 impl HashformerConfig {
@@ -113,6 +117,16 @@ impl HashformerConfig {
         }
         if self.num_labels == 0 {
             return bad("num_labels", "must be at least 1".into());
+        }
+        if !self.id2label.is_empty() && self.id2label.len() != self.num_labels {
+            return bad(
+                "id2label",
+                format!(
+                    "{} names for {} labels",
+                    self.id2label.len(),
+                    self.num_labels
+                ),
+            );
         }
         for (field, p) in [
             ("hidden_dropout_prob", self.hidden_dropout_prob),

@@ -2,6 +2,7 @@
 //! [`HashformerConfig`]. Burn's `Config` derive cannot read HF files (no serde attributes),
 //! so this plain serde struct is the boundary.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use hashformer_embeddings::EmbeddingKind;
@@ -103,6 +104,12 @@ pub struct HfConfig {
     /// Labels of the classification head.
     #[serde(default)]
     pub num_labels: Option<usize>,
+    /// Label names by index, keys `"0"`, `"1"`, … (HF; omitted when unknown).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub id2label: BTreeMap<String, String>,
+    /// The inverse of `id2label` (HF; written for HF tools, not read).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label2id: BTreeMap<String, usize>,
     /// Our variant name (absent in the reference's files: then `vocab_size` decides).
     #[serde(default)]
     pub embedding_type: Option<EmbeddingKind>,
@@ -142,6 +149,18 @@ impl HfConfig {
             eos_token_id: 2,
             vocab_size: reference_vocab_code(config),
             num_labels: Some(config.num_labels),
+            id2label: config
+                .id2label
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (i.to_string(), name.clone()))
+                .collect(),
+            label2id: config
+                .id2label
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.clone(), i))
+                .collect(),
             embedding_type: Some(config.embedding_type),
             hash_type: config.hash_type,
             num_buckets: (config.embedding_type == EmbeddingKind::Emb)
@@ -232,12 +251,31 @@ impl HfConfig {
         .with_max_position_embeddings(self.max_position_embeddings)
         .with_type_vocab_size(self.type_vocab_size)
         .with_layer_norm_eps(self.layer_norm_eps)
-        .with_num_labels(self.num_labels.unwrap_or(2));
+        .with_num_labels(self.num_labels.unwrap_or(match self.id2label.len() {
+            0 => 2,
+            n => n,
+        }));
         if kind == EmbeddingKind::Vocab {
             config = config.with_bpe_vocab_size(self.vocab_size);
         }
         if let Some(std) = self.initializer_range {
             config = config.with_initializer_range(std);
+        }
+        if !self.id2label.is_empty() {
+            let names: Option<Vec<String>> = (0..self.id2label.len())
+                .map(|i| self.id2label.get(&i.to_string()).cloned())
+                .collect();
+            let names = names.ok_or_else(|| {
+                bad(
+                    "id2label",
+                    format!(
+                        "keys must be \"0\" to \"{}\", got {:?}",
+                        self.id2label.len() - 1,
+                        self.id2label.keys().collect::<Vec<_>>()
+                    ),
+                )
+            })?;
+            config = config.with_id2label(names);
         }
         config.validate()?;
         Ok(config)
@@ -283,7 +321,9 @@ mod tests {
             (EmbeddingKind::Proj, Some(HashKind::Lsh)),
             (EmbeddingKind::Vocab, None),
         ] {
-            let config = HashformerConfig::small(kind, hash).with_num_labels(3);
+            let config = HashformerConfig::small(kind, hash)
+                .with_num_labels(3)
+                .with_id2label(vec!["entailment".into(), "neutral".into(), "x y".into()]);
             let json = serde_json::to_string(&HfConfig::from_config(&config, "X")).unwrap();
             let back = HfConfig::parse(&json, Path::new("config.json"))
                 .unwrap()
@@ -318,5 +358,30 @@ mod tests {
         assert!(err.to_string().contains("\"vocab_size\""), "{err}");
         let err = HfConfig::parse("{\"hidden_size\": }", Path::new("dir/config.json")).unwrap_err();
         assert!(err.to_string().starts_with("dir/config.json: "), "{err}");
+    }
+
+    #[test]
+    fn label_names_follow_hf_and_must_fit_the_head() {
+        let base = r#"{"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "intermediate_size": 64, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": 514, "layer_norm_eps": 1e-5, "vocab_size": 2, "hash_type": "md5""#;
+        let parse = |extra: &str| {
+            HfConfig::parse(&format!("{base}, {extra}}}"), Path::new("c.json"))
+                .unwrap()
+                .to_config()
+        };
+        // HF files may give only id2label: it decides the number of labels.
+        let c = parse(r#""id2label": {"0": "a", "2": "c", "1": "b"}"#).unwrap();
+        assert_eq!(
+            (c.num_labels, c.id2label.clone()),
+            (3, vec!["a".into(), "b".into(), "c".into()])
+        );
+        let err =
+            parse(r#""num_labels": 2, "id2label": {"0": "a", "1": "b", "2": "c"}"#).unwrap_err();
+        assert!(err.to_string().contains("id2label"), "{err}");
+        let err = parse(r#""id2label": {"0": "a", "5": "b"}"#).unwrap_err();
+        assert!(err.to_string().contains("id2label"), "{err}");
+        let json = serde_json::to_value(HfConfig::from_config(&c, "X")).unwrap();
+        assert_eq!(json["label2id"]["b"], 1);
     }
 }

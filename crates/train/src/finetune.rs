@@ -77,6 +77,10 @@ pub struct FinetuneConfig {
     pub evals_per_epoch: usize,
     /// Log training loss every this many steps.
     pub log_every: u64,
+    /// Names of the labels by index, saved with the model (`id2label`) for `classify`;
+    /// empty when there are none (then labels show as `LABEL_<i>`).
+    #[serde(default)]
+    pub label_names: Vec<String>,
 }
 
 impl Default for FinetuneConfig {
@@ -92,6 +96,7 @@ impl Default for FinetuneConfig {
             seed: 0,
             evals_per_epoch: 1,
             log_every: 50,
+            label_names: Vec::new(),
         }
     }
 }
@@ -157,12 +162,12 @@ struct DevRecord {
 }
 
 /// Encoded examples: one sequence each (padded to `max_length`), plus real lengths.
-struct Encoded {
-    batch: EncodedBatch,
-    lengths: Vec<usize>,
+pub(crate) struct Encoded {
+    pub(crate) batch: EncodedBatch,
+    pub(crate) lengths: Vec<usize>,
 }
 
-fn encode_all(encoder: &TextEncoder, examples: &[Example]) -> Result<Encoded> {
+pub(crate) fn encode_all(encoder: &TextEncoder, examples: &[Example]) -> Result<Encoded> {
     let inputs: Vec<TextInput<'_>> = examples
         .iter()
         .map(|e| TextInput {
@@ -182,7 +187,7 @@ fn real_len(mask: &[u8]) -> usize {
     mask.iter().filter(|&&m| m == 1).count()
 }
 
-fn subset(batch: &EncodedBatch, indices: &[usize]) -> EncodedBatch {
+pub(crate) fn subset(batch: &EncodedBatch, indices: &[usize]) -> EncodedBatch {
     match batch {
         EncodedBatch::Ids(s) => EncodedBatch::Ids(indices.iter().map(|&i| s[i].clone()).collect()),
         EncodedBatch::Hashes(s) => {
@@ -209,7 +214,7 @@ fn epoch_batches(lengths: &[usize], batch_size: usize, seed: u64, epoch: u64) ->
 }
 
 /// Dev batches: sorted by length (fast), outputs put back in dev order.
-fn sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+pub(crate) fn sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
     order.chunks(batch_size).map(<[usize]>::to_vec).collect()
@@ -364,6 +369,15 @@ pub fn finetune(
             let c = c.clone().with_num_labels(num_labels);
             c.validate()?;
             (c.init_classification(&cpu), c)
+        }
+    };
+    let model_config = match config.label_names.len() {
+        0 => model_config,
+        n if n == num_labels => model_config.with_id2label(config.label_names.clone()),
+        n => {
+            return Err(Error::Setup(format!(
+                "{n} label names for a {num_labels}-label head"
+            )))
         }
     };
     let mut model = model.fork(&train_device);

@@ -5,6 +5,7 @@ pub mod corpus;
 mod encoder;
 mod error;
 mod finetune;
+mod infer;
 pub mod log;
 mod mlm;
 mod optim;
@@ -22,6 +23,7 @@ pub use finetune::{
     finetune, predict, Example, FinetuneConfig, FinetuneObserver, FinetuneSummary, Init, Output,
     Target,
 };
+pub use infer::{embed, predict_scores, Pooling};
 pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{

@@ -1,0 +1,350 @@
+//! `hashformer collisions`: how many distinct words of a corpus share a hash bucket (what
+//! HashFormer-Emb cannot tell apart) and a full 128-bit signature (what Pool/Add/Proj cannot),
+//! with the most frequent collisions, for several bucket counts.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use hashformer_hashing::{LshConfig, LshHasher, Md5Hasher, RobertaBpe, Signature, Words};
+use hashformer_train::corpus::{corpus_files, CorpusFormat, CorpusReader};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::data::data_root;
+
+/// Hashing schemes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CollisionScheme {
+    /// HMAC-MD5.
+    Md5,
+    /// LSH over roberta-base BPE pieces.
+    Lsh,
+}
+
+/// Arguments of `hashformer collisions`.
+#[derive(Debug, Args)]
+pub struct CollisionsArgs {
+    /// Corpus files or directories (plain text or WikiExtractor, gzip or not).
+    #[arg(long, required = true)]
+    corpus: Vec<PathBuf>,
+    /// Hashing scheme.
+    #[arg(long, value_enum, default_value = "md5")]
+    scheme: CollisionScheme,
+    /// Comma-separated bucket counts.
+    #[arg(long, default_value = "50260", value_delimiter = ',')]
+    buckets: Vec<u32>,
+    /// Stop after this many word occurrences (0: read everything).
+    #[arg(long, default_value_t = 0)]
+    max_tokens: u64,
+    /// How many collisions to list per bucket count.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// HMAC key of the MD5 scheme.
+    #[arg(long, default_value = "en")]
+    key: String,
+    /// roberta-base directory for LSH [default: $HASHFORMER_DATA/roberta-base].
+    #[arg(long)]
+    roberta: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A bucket shared by several words.
+#[derive(Debug, Serialize)]
+pub struct Collision {
+    /// The bucket id (5 and up).
+    pub bucket: u32,
+    /// The words in it, most frequent first, with their counts.
+    pub words: Vec<(String, u64)>,
+}
+
+/// Collision statistics for one bucket count.
+#[derive(Debug, Serialize)]
+pub struct BucketReport {
+    /// Buckets.
+    pub buckets: u32,
+    /// Buckets holding at least one word.
+    pub used: u64,
+    /// What uniform random hashing would use on average, `B·(1 − (1 − 1/B)^W)`.
+    pub used_if_random: f64,
+    /// Distinct words that share their bucket with another word.
+    pub colliding_words: u64,
+    /// Share of word occurrences whose word shares its bucket.
+    pub colliding_token_share: f64,
+    /// Share of occurrences of words that are not the most frequent of their bucket: the
+    /// tokens that the model sees as a more frequent word.
+    pub shadowed_token_share: f64,
+    /// The collisions whose second word is most frequent.
+    pub top: Vec<Collision>,
+}
+
+/// The whole report.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The scheme.
+    pub scheme: &'static str,
+    /// Word occurrences read.
+    pub tokens: u64,
+    /// Distinct words.
+    pub distinct_words: u64,
+    /// Distinct words whose full 128-bit signature another word also has.
+    pub signature_colliding_words: u64,
+    /// Per bucket count.
+    pub per_bucket_count: Vec<BucketReport>,
+}
+
+/// Runs `hashformer collisions`.
+///
+/// # Errors
+/// Unreadable corpus files, bad bucket counts, a missing BPE for LSH.
+pub fn run(args: &CollisionsArgs) -> Result<()> {
+    if args.buckets.contains(&0) {
+        bail!("--buckets: bucket counts must be positive");
+    }
+    let counts = count_words(args)?;
+    let report = report(args, &counts)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        write_text(&mut out, &report)?;
+    }
+    Ok(())
+}
+
+fn count_words(args: &CollisionsArgs) -> Result<HashMap<String, u64>> {
+    let files = corpus_files(&args.corpus)?;
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    let bar = (!args.quiet).then(|| {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("counting words {bar:30} {bytes}/{total_bytes} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut reader = CorpusReader::new(files, CorpusFormat::Auto);
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut tokens = 0u64;
+    'docs: while let Some(doc) = reader.next() {
+        let doc = doc?;
+        for paragraph in &doc.paragraphs {
+            for word in Words::new(paragraph).iter() {
+                match counts.get_mut(word) {
+                    Some(c) => *c += 1,
+                    None => {
+                        counts.insert(word.to_owned(), 1);
+                    }
+                }
+                tokens += 1;
+                if args.max_tokens > 0 && tokens >= args.max_tokens {
+                    break 'docs;
+                }
+            }
+        }
+        if let Some(bar) = &bar {
+            bar.set_position(reader.bytes_read());
+            bar.set_message(format!("{tokens} words"));
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if counts.is_empty() {
+        bail!("no words in {:?}", args.corpus);
+    }
+    Ok(counts)
+}
+
+fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report> {
+    // Most frequent first, ties by word: a deterministic order for every table below.
+    let mut words: Vec<(&str, u64)> = counts.iter().map(|(w, &c)| (w.as_str(), c)).collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let tokens: u64 = words.iter().map(|w| w.1).sum();
+    let bar = |what: &str| {
+        (!args.quiet).then(|| {
+            let bar = ProgressBar::new(words.len() as u64);
+            bar.set_style(
+                ProgressStyle::with_template(&format!("{what} {{bar:30}} {{pos}}/{{len}} words"))
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        })
+    };
+    let (signatures, bucket_lists): (Vec<Signature>, Vec<Vec<u32>>) = match args.scheme {
+        CollisionScheme::Md5 => {
+            let hasher = Md5Hasher::new(args.key.as_bytes(), 1)?;
+            let sigs: Vec<Signature> = words.iter().map(|(w, _)| hasher.signature(w)).collect();
+            let lists = args
+                .buckets
+                .iter()
+                .map(|&b| sigs.iter().map(|s| s.bucket(b)).collect())
+                .collect();
+            (sigs, lists)
+        }
+        CollisionScheme::Lsh => {
+            let dir = match &args.roberta {
+                Some(d) => d.clone(),
+                None => data_root()?.join("roberta-base"),
+            };
+            let bpe = || {
+                RobertaBpe::from_dir(&dir)
+                    .with_context(|| format!("loading roberta-base from {}", dir.display()))
+            };
+            let hasher = LshHasher::new(bpe()?);
+            let progress = bar("LSH signatures");
+            let mut sigs = Vec::with_capacity(words.len());
+            for (w, _) in &words {
+                sigs.push(hasher.signature(w)?);
+                if let Some(p) = &progress {
+                    p.inc(1);
+                }
+            }
+            let mut lists = Vec::new();
+            for &b in &args.buckets {
+                let hasher = LshHasher::with_config(
+                    bpe()?,
+                    LshConfig {
+                        num_buckets: b,
+                        ..LshConfig::default()
+                    },
+                )?;
+                let progress = bar(&format!("LSH buckets ({b})"));
+                let mut list = Vec::with_capacity(words.len());
+                for (w, _) in &words {
+                    list.push(hasher.bucket(w)?);
+                    if let Some(p) = &progress {
+                        p.inc(1);
+                    }
+                }
+                lists.push(list);
+            }
+            (sigs, lists)
+        }
+    };
+    let mut per_signature: HashMap<Signature, u64> = HashMap::new();
+    for s in &signatures {
+        *per_signature.entry(*s).or_default() += 1;
+    }
+    let signature_colliding_words = signatures.iter().filter(|s| per_signature[s] > 1).count();
+    let per_bucket_count = args
+        .buckets
+        .iter()
+        .zip(bucket_lists)
+        .map(|(&b, list)| bucket_report(b, &words, &list, tokens, args.top))
+        .collect();
+    Ok(Report {
+        scheme: match args.scheme {
+            CollisionScheme::Md5 => "md5",
+            CollisionScheme::Lsh => "lsh",
+        },
+        tokens,
+        distinct_words: words.len() as u64,
+        signature_colliding_words: signature_colliding_words as u64,
+        per_bucket_count,
+    })
+}
+
+/// `words` are sorted most frequent first, so each bucket's list is too.
+fn bucket_report(
+    buckets: u32,
+    words: &[(&str, u64)],
+    list: &[u32],
+    tokens: u64,
+    top: usize,
+) -> BucketReport {
+    let mut members: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, &b) in list.iter().enumerate() {
+        members.entry(b).or_default().push(i);
+    }
+    let (mut colliding_words, mut colliding_tokens, mut shadowed_tokens) = (0u64, 0u64, 0u64);
+    let mut shared: Vec<(u32, &Vec<usize>)> = Vec::new();
+    for (&bucket, m) in &members {
+        if m.len() > 1 {
+            colliding_words += m.len() as u64;
+            colliding_tokens += m.iter().map(|&i| words[i].1).sum::<u64>();
+            shadowed_tokens += m[1..].iter().map(|&i| words[i].1).sum::<u64>();
+            shared.push((bucket, m));
+        }
+    }
+    // The most harmful collisions: the most frequent shadowed word; ties by bucket.
+    shared.sort_by(|a, b| words[b.1[1]].1.cmp(&words[a.1[1]].1).then(a.0.cmp(&b.0)));
+    let w = words.len() as f64;
+    let n = f64::from(buckets);
+    BucketReport {
+        buckets,
+        used: members.len() as u64,
+        used_if_random: n * (1.0 - (1.0 - 1.0 / n).powf(w)),
+        colliding_words,
+        colliding_token_share: colliding_tokens as f64 / tokens as f64,
+        shadowed_token_share: shadowed_tokens as f64 / tokens as f64,
+        top: shared
+            .into_iter()
+            .take(top)
+            .map(|(bucket, m)| Collision {
+                bucket,
+                words: m
+                    .iter()
+                    .take(5)
+                    .map(|&i| (words[i].0.to_owned(), words[i].1))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn write_text(out: &mut impl Write, r: &Report) -> Result<()> {
+    writeln!(
+        out,
+        "{} word occurrences, {} distinct words, scheme {}",
+        r.tokens, r.distinct_words, r.scheme
+    )?;
+    writeln!(
+        out,
+        "full 128-bit signatures (Pool/Add/Proj): {} distinct words share theirs with another word",
+        r.signature_colliding_words
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>9} {:>9} {:>14} {:>16} {:>15} {:>15}",
+        "buckets", "used", "used (random)", "colliding words", "colliding tok %", "shadowed tok %"
+    )?;
+    for b in &r.per_bucket_count {
+        writeln!(
+            out,
+            "{:>9} {:>9} {:>14.0} {:>16} {:>15.2} {:>15.2}",
+            b.buckets,
+            b.used,
+            b.used_if_random,
+            b.colliding_words,
+            100.0 * b.colliding_token_share,
+            100.0 * b.shadowed_token_share
+        )?;
+    }
+    for b in &r.per_bucket_count {
+        if b.top.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "\nmost frequent collisions with {} buckets:",
+            b.buckets
+        )?;
+        for c in &b.top {
+            let words: Vec<String> = c.words.iter().map(|(w, n)| format!("{w} ({n})")).collect();
+            writeln!(out, "  bucket {:>6}: {}", c.bucket, words.join(", "))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Loading a checkpoint directory for `classify` and `embed`, with errors that say what is
+//! wrong with the directory and what to do about it.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use burn::prelude::Device;
+use hashformer_embeddings::EmbeddingKind;
+use hashformer_hashing::{HashKind, RobertaBpe};
+use hashformer_model::{HashformerConfig, HashformerForSequenceClassification, HfConfig};
+use hashformer_train::TextEncoder;
+
+use crate::data::data_root;
+
+/// A checkpoint ready for inference.
+pub struct LoadedModel {
+    /// The model (a pre-trained encoder gets an untrained head, which `classify` refuses).
+    pub model: HashformerForSequenceClassification,
+    /// Its configuration.
+    pub config: HashformerConfig,
+    /// The text encoder for its variant.
+    pub encoder: TextEncoder,
+    /// Whether the checkpoint holds a trained classification head.
+    pub is_classifier: bool,
+}
+
+/// Loads `dir` (config.json + model.safetensors) onto `device`, with the encoder for
+/// `max_length`. The BPE baseline and LSH models read roberta-base from `roberta` or
+/// `$HASHFORMER_DATA/roberta-base`.
+///
+/// # Errors
+/// A missing directory or file, a config or weights that do not load, a missing BPE.
+pub fn load(
+    dir: &Path,
+    roberta: Option<&Path>,
+    max_length: usize,
+    device: &Device,
+) -> Result<LoadedModel> {
+    if !dir.is_dir() {
+        bail!(
+            "no model directory at {}: give a checkpoint directory, e.g. runs/NAME/model from \
+             `hashformer pretrain` or OUT/<task>/seed-0/best from `hashformer glue`",
+            dir.display()
+        );
+    }
+    for file in ["config.json", "model.safetensors"] {
+        if !dir.join(file).is_file() {
+            bail!(
+                "{} has no {file}: not a hashformers checkpoint (expected config.json and \
+                 model.safetensors)",
+                dir.display()
+            );
+        }
+    }
+    let config_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("reading {}", config_path.display()))?;
+    let hf = HfConfig::parse(&text, &config_path)?;
+    let is_classifier = hf
+        .architectures
+        .iter()
+        .any(|a| a == HashformerForSequenceClassification::ARCHITECTURE);
+    let (model, config) = HashformerForSequenceClassification::from_pretrained(dir, None, device)
+        .with_context(|| format!("loading the model in {}", dir.display()))?;
+    let needs_bpe =
+        config.embedding_type == EmbeddingKind::Vocab || config.hash_type == Some(HashKind::Lsh);
+    let bpe = if needs_bpe {
+        let dir = match roberta {
+            Some(d) => d.to_owned(),
+            None => data_root()?.join("roberta-base"),
+        };
+        Some(RobertaBpe::from_dir(&dir).with_context(|| {
+            format!(
+                "this model needs the roberta-base BPE; loading it from {} (set --roberta or \
+                 HASHFORMER_DATA)",
+                dir.display()
+            )
+        })?)
+    } else {
+        None
+    };
+    let encoder = TextEncoder::new(&config, max_length, bpe)?;
+    Ok(LoadedModel {
+        model,
+        config,
+        encoder,
+        is_classifier,
+    })
+}
+
+/// Texts from the arguments, or else one per line of stdin (empty lines skipped).
+///
+/// # Errors
+/// Reading stdin.
+pub fn texts(args: &[String]) -> Result<Vec<String>> {
+    if !args.is_empty() {
+        return Ok(args.to_vec());
+    }
+    let mut out = Vec::new();
+    for line in std::io::stdin().lines() {
+        let line = line.context("reading stdin")?;
+        if !line.trim().is_empty() {
+            out.push(line);
+        }
+    }
+    Ok(out)
+}
+
+/// A text, or a pair when `pairs` and the text holds a tab (`A<TAB>B`).
+pub fn example(text: &str, pairs: bool) -> hashformer_train::Example {
+    let (a, b) = match text.split_once('\t') {
+        Some((a, b)) if pairs => (a.to_owned(), Some(b.to_owned())),
+        _ => (text.to_owned(), None),
+    };
+    hashformer_train::Example {
+        text_a: a,
+        text_b: b,
+        target: None,
+    }
+}
