@@ -1,5 +1,7 @@
 //! `cargo xtask`: project automation as a Rust binary (no Burn, no workspace crates).
 //!
+//! - `cargo xtask quickstart [--minutes M]`: the README's main job (pre-train a tiny
+//!   HashFormer-Proj_MD5, fine-tune it on SST-2, classify examples).
 //! - `cargo xtask tidy`: house rules as a check (also run as a test).
 //! - `cargo xtask golden`: regenerate the hashing golden vectors with the independent
 //!   Python implementation in `tools/golden/`.
@@ -14,6 +16,7 @@ mod bench;
 mod cli;
 mod data;
 mod golden;
+mod quickstart;
 mod tidy;
 
 use std::path::PathBuf;
@@ -37,10 +40,11 @@ fn run(args: &[String]) -> Result<()> {
         Some("tidy") => tidy::run(&project_root()),
         Some("golden") => golden::run(&project_root()),
         Some("data") => data::run(&project_root(), &args[1..]),
+        Some("quickstart") => quickstart::run(&project_root(), &args[1..]),
         Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
         Some(sub @ ("pretrain" | "glue")) => cli::run(&project_root(), sub, &args[1..]),
         _ => bail!(
-            "usage: cargo xtask <tidy | golden | data <check|import|fetch> … | bench-hashing [--quick] | \
+            "usage: cargo xtask <quickstart [--minutes M] | tidy | golden | data <check|import|fetch> … | bench-hashing [--quick] | \
              pretrain ARGS… | glue ARGS…>\n\
              (`cargo xtask data --help`, `cargo xtask pretrain --help` and `cargo xtask glue --help` \
              list the options)"
