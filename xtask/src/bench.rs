@@ -1,7 +1,8 @@
-//! `cargo xtask bench-hashing`: criterion benchmarks of the hashing crate, then the Python
-//! reference baseline on the same text, side by side.
+//! `cargo xtask bench`: the backend comparison (ours on each backend and PyTorch, reported
+//! under `docs/bench/`); `cargo xtask bench-hashing`: criterion benchmarks of the hashing
+//! crate, then the Python reference baseline on the same text, side by side.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -45,4 +46,192 @@ pub fn hashing(root: &Path, args: &[String]) -> Result<()> {
         bail!("python baseline failed ({status})");
     }
     Ok(())
+}
+
+/// What `cargo xtask bench` runs.
+#[derive(Debug, PartialEq)]
+struct BenchOptions {
+    quick: bool,
+    backends: Vec<String>,
+    configs: Vec<String>,
+    out: PathBuf,
+}
+
+fn parse_bench(args: &[String]) -> Result<BenchOptions> {
+    let mut options = BenchOptions {
+        quick: false,
+        backends: vec!["cpu".into()],
+        configs: vec!["tiny".into(), "small".into()],
+        out: PathBuf::from("docs/bench"),
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut list = |name: &str, allowed: &[&str]| -> Result<Vec<String>> {
+            let v = it.next().with_context(|| format!("{name} needs a value"))?;
+            let items: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).collect();
+            if let Some(bad) = items.iter().find(|i| !allowed.contains(&i.as_str())) {
+                bail!("{name}: unknown {bad:?} (expected {})", allowed.join(", "));
+            }
+            Ok(items)
+        };
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--backends" => options.backends = list("--backends", &["cpu", "wgpu", "cuda"])?,
+            "--configs" => options.configs = list("--configs", &["tiny", "small", "base"])?,
+            "--out" => {
+                options.out = PathBuf::from(it.next().context("--out needs a value")?);
+            }
+            other => bail!(
+                "unknown argument {other:?}; usage: cargo xtask bench [--quick] \
+                 [--backends cpu,wgpu,cuda] [--configs tiny,small,base] [--out docs/bench]"
+            ),
+        }
+    }
+    Ok(options)
+}
+
+/// `cargo xtask bench`: `hashformer bench` on each backend (built with its feature), the same
+/// benches in PyTorch (`tools/bench/torch_bench.py`: CPU, and CUDA when a GPU backend is asked
+/// for and PyTorch sees one), then `hashformer bench-report` into `--out` (JSON, Markdown,
+/// PNG charts).
+///
+/// # Errors
+/// A failing build or bench; a report that cannot be written.
+pub fn backends(root: &Path, args: &[String]) -> Result<()> {
+    let options = parse_bench(args)?;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let scratch = root.join("target/bench-runs");
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let data = crate::data_dir(root);
+    let mut inputs = Vec::new();
+    for backend in &options.backends {
+        let file = scratch.join(format!("hashformers-{backend}.json"));
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(root)
+            .args(["run", "--quiet", "--package", "hashformer-cli"]);
+        if backend != "cpu" {
+            cmd.args(["--features", backend]);
+        }
+        cmd.args(["--", "bench", "--backend", backend, "--configs"])
+            .arg(options.configs.join(","))
+            .arg("--out")
+            .arg(&file)
+            .env("HASHFORMER_DATA", &data)
+            .env("RAYON_NUM_THREADS", threads.to_string());
+        if options.quick {
+            cmd.arg("--quick");
+        }
+        eprintln!("== hashformers on {backend}");
+        let status = cmd.status().context("running cargo")?;
+        if !status.success() {
+            bail!("hashformer bench --backend {backend} failed ({status})");
+        }
+        inputs.push(file);
+    }
+    let python = root.join("tools/parity/.venv/bin/python");
+    let python = if python.exists() {
+        python
+    } else {
+        PathBuf::from("python3")
+    };
+    let mut torch_devices = Vec::new();
+    if options.backends.iter().any(|b| b == "cpu") {
+        torch_devices.push("cpu");
+    }
+    if options.backends.iter().any(|b| b != "cpu") {
+        let cuda = Command::new(&python)
+            .args([
+                "-c",
+                "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        if cuda {
+            torch_devices.push("cuda");
+        } else {
+            eprintln!("note: PyTorch sees no CUDA GPU; the GPU backends have no PyTorch reference");
+        }
+    }
+    for device in torch_devices {
+        for config in &options.configs {
+            let file = scratch.join(format!("pytorch-{device}-{config}.json"));
+            let mut cmd = Command::new(&python);
+            cmd.arg(root.join("tools/bench/torch_bench.py"))
+                .args(["--config", config, "--device", device, "--threads"])
+                .arg(threads.to_string())
+                .current_dir(root);
+            if options.quick {
+                cmd.arg("--quick");
+            }
+            eprintln!("== PyTorch on {device}, {config}");
+            let out = cmd
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .with_context(|| format!("running {}", python.display()))?;
+            if !out.status.success() {
+                eprintln!(
+                    "note: the PyTorch bench failed ({}); is torch installed? \
+                     (`bash tools/parity/setup.sh`) — continuing without it",
+                    out.status
+                );
+                continue;
+            }
+            std::fs::write(&file, &out.stdout)
+                .with_context(|| format!("writing {}", file.display()))?;
+            inputs.push(file);
+        }
+    }
+    let out = if options.out.is_absolute() {
+        options.out.clone()
+    } else {
+        root.join(&options.out)
+    };
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "hashformer-cli",
+            "--",
+            "bench-report",
+        ])
+        .args(&inputs)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("hashformer bench-report failed ({status})");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn bench_options_parse_and_reject_unknown_values() {
+        let o = parse_bench(&strings(&[
+            "--quick",
+            "--backends",
+            "cpu,wgpu",
+            "--configs",
+            "small",
+        ]))
+        .unwrap();
+        assert!(o.quick);
+        assert_eq!(o.backends, ["cpu", "wgpu"]);
+        assert_eq!(o.configs, ["small"]);
+        assert_eq!(parse_bench(&[]).unwrap().configs, ["tiny", "small"]);
+        assert!(parse_bench(&strings(&["--backends", "tpu"])).is_err());
+        assert!(parse_bench(&strings(&["--configs"])).is_err());
+        assert!(parse_bench(&strings(&["--fast"])).is_err());
+    }
 }

@@ -8,6 +8,8 @@
 //! - `cargo xtask data <check | import MIRROR | fetch>`: the data layout under `$HASHFORMER_DATA`
 //!   checked against its manifest, imported from a local copy, or fetched from its pinned
 //!   sources (`docs/data.md`).
+//! - `cargo xtask bench [--quick] [--backends …] [--configs …]`: hashing, embeddings, inference
+//!   and training steps per backend next to PyTorch, into `docs/bench/` (JSON, Markdown, PNG).
 //! - `cargo xtask bench-hashing`: hashing benchmarks plus the Python reference baseline.
 //! - `cargo xtask pretrain …`, `cargo xtask glue …`: `hashformer pretrain` / `glue` with the
 //!   backend's cargo feature.
@@ -41,10 +43,11 @@ fn run(args: &[String]) -> Result<()> {
         Some("golden") => golden::run(&project_root()),
         Some("data") => data::run(&project_root(), &args[1..]),
         Some("quickstart") => quickstart::run(&project_root(), &args[1..]),
+        Some("bench") => bench::backends(&project_root(), &args[1..]),
         Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
         Some(sub @ ("pretrain" | "glue")) => cli::run(&project_root(), sub, &args[1..]),
         _ => bail!(
-            "usage: cargo xtask <quickstart [--minutes M] | tidy | golden | data <check|import|fetch> … | bench-hashing [--quick] | \
+            "usage: cargo xtask <quickstart [--minutes M] | tidy | golden | data <check|import|fetch> … | bench [--quick] [--backends cpu,wgpu,cuda] [--configs tiny,small,base] | bench-hashing [--quick] | \
              pretrain ARGS… | glue ARGS…>\n\
              (`cargo xtask data --help`, `cargo xtask pretrain --help` and `cargo xtask glue --help` \
              list the options)"

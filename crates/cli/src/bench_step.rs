@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use hashformer_model::HashformerConfig;
 use hashformer_train::{
     time_train_steps, AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig,
 };
@@ -40,25 +41,21 @@ pub struct BenchStepArgs {
     steps: usize,
 }
 
-/// Runs `hashformer bench-step` and prints one JSON object.
-///
-/// # Errors
-/// An unavailable backend or a failing step.
-pub fn run(args: &BenchStepArgs) -> Result<()> {
-    let devices = args.backend.devices(args.devices)?;
-    let model = args
-        .model
-        .model_config()
-        .with_hidden_dropout_prob(args.dropout)
-        .with_attention_probs_dropout_prob(args.dropout);
-    let config = PretrainConfig {
+/// The pre-training settings of a timed Shuffle+Random step (no evaluation, no checkpoints).
+pub fn step_config(
+    model: HashformerConfig,
+    batch_size: usize,
+    seq_len: usize,
+    grad_accum: usize,
+) -> PretrainConfig {
+    PretrainConfig {
         model,
         objective: Objective::ShuffleRandom {
             manipulate_prob: 0.1,
         },
-        max_length: args.seq_len,
-        batch_size: args.batch_size,
-        grad_accum: args.devices.max(1),
+        max_length: seq_len,
+        batch_size,
+        grad_accum,
         steps: 1,
         schedule: LrSchedule {
             peak: 1e-4,
@@ -73,7 +70,21 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         eval_batches: 0,
         checkpoint_every: 0,
         keep_checkpoints: 1,
-    };
+    }
+}
+
+/// Runs `hashformer bench-step` and prints one JSON object.
+///
+/// # Errors
+/// An unavailable backend or a failing step.
+pub fn run(args: &BenchStepArgs) -> Result<()> {
+    let devices = args.backend.devices(args.devices)?;
+    let model = args
+        .model
+        .model_config()
+        .with_hidden_dropout_prob(args.dropout)
+        .with_attention_probs_dropout_prob(args.dropout);
+    let config = step_config(model, args.batch_size, args.seq_len, args.devices.max(1));
     let timing = time_train_steps(&config, &devices, args.warmup, args.steps)
         .context("timing training steps")?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);

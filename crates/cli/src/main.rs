@@ -1,6 +1,7 @@
 //! `hashformer`: the user-facing command line of hashformers.
 
 mod backend;
+mod bench;
 mod bench_step;
 mod classify;
 mod collisions;
@@ -35,6 +36,11 @@ enum Command {
     /// Pre-train a HashFormer (or the BPE baseline) on a text corpus with Shuffle+Random,
     /// resumable, with progress, JSONL metrics and a PNG plot in the run directory.
     Pretrain(Box<pretrain::PretrainArgs>),
+    /// Time hashing, embeddings, inference and training steps on a backend (JSON records for
+    /// `cargo xtask bench`).
+    Bench(bench::BenchArgs),
+    /// Merge bench records (ours and PyTorch's) into bench.json, bench.md and PNG charts.
+    BenchReport(bench::BenchReportArgs),
     /// Time pre-training steps of a model on synthetic batches (JSON on stdout).
     BenchStep(bench_step::BenchStepArgs),
     /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
         Command::Hash(args) => hash::run(&args),
         Command::Size(args) => size::run(&args),
         Command::Pretrain(args) => pretrain::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::BenchReport(args) => bench::report(&args),
         Command::BenchStep(args) => bench_step::run(&args),
         Command::Glue(args) => glue::run(&args),
         Command::GlueMerge(args) => glue::merge(&args),

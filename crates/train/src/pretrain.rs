@@ -972,7 +972,6 @@ pub fn time_train_steps(
     warmup: usize,
     steps: usize,
 ) -> Result<StepTiming> {
-    use hashformer_hashing::{HashSequence, IdSequence, Signature, SpecialToken};
     use rand::Rng;
     config.validate()?;
     let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
@@ -985,42 +984,10 @@ pub fn time_train_steps(
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let len = config.max_length;
     let rows = u32::try_from(config.model.vocab_size()).unwrap_or(u32::MAX);
-    let mask = vec![1u8; len];
-    let positions = hashformer_hashing::position_ids(&mask);
     let mut micro = Vec::new();
     for _ in 0..config.grad_accum {
-        let encoded = match config.model.embedding_type {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => EncodedBatch::Ids(
-                (0..config.batch_size)
-                    .map(|_| {
-                        let mut ids: Vec<u32> =
-                            (0..len).map(|_| rng.random_range(5..rows.max(6))).collect();
-                        ids[0] = SpecialToken::Bos.id();
-                        ids[len - 1] = SpecialToken::Eos.id();
-                        IdSequence {
-                            input_ids: ids,
-                            attention_mask: mask.clone(),
-                            position_ids: positions.clone(),
-                        }
-                    })
-                    .collect(),
-            ),
-            _ => EncodedBatch::Hashes(
-                (0..config.batch_size)
-                    .map(|_| {
-                        let mut spec_ids = vec![hashformer_hashing::ORDINARY_TOKEN_SPEC; len];
-                        spec_ids[0] = SpecialToken::Bos.id();
-                        spec_ids[len - 1] = SpecialToken::Eos.id();
-                        HashSequence {
-                            spec_ids,
-                            signatures: (0..len).map(|_| Signature(rng.random())).collect(),
-                            attention_mask: mask.clone(),
-                            position_ids: positions.clone(),
-                        }
-                    })
-                    .collect(),
-            ),
-        };
+        let encoded =
+            crate::bench::synthetic_batch(&config.model, config.batch_size, len, &mut rng);
         let classes: i64 = match config.objective {
             Objective::ShuffleRandom { .. } => 3,
             Objective::MaskedLm { .. } => i64::from(rows),

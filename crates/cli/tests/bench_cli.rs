@@ -1,0 +1,101 @@
+//! `hashformer bench` and `bench-report`: a quick tiny run gives one record per bench with the
+//! shared schema, and the report merges it with PyTorch-style records into JSON, Markdown (with
+//! the ratio against PyTorch on the same device) and PNG charts.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+#[test]
+fn a_quick_bench_reports_against_pytorch_records() {
+    let dir = std::env::temp_dir().join(format!("hashformer-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ours = dir.join("ours.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .args([
+            "bench",
+            "--configs",
+            "tiny",
+            "--variants",
+            "proj,pool",
+            "--quick",
+            "--out",
+        ])
+        .arg(&ours)
+        .env("HASHFORMER_DATA", dir.join("no-data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Value = serde_json::from_str(&std::fs::read_to_string(&ours).unwrap()).unwrap();
+    let records = records["records"].as_array().unwrap().clone();
+    // 2 variants × (forward, backward) + 2 × (inference at 1 and 32, train step); no hashing
+    // without data.
+    assert_eq!(records.len(), 4 + 6, "{records:?}");
+    for r in &records {
+        for key in [
+            "implementation",
+            "backend",
+            "device",
+            "config",
+            "bench",
+            "variant",
+        ] {
+            assert!(r[key].is_string(), "{key} in {r}");
+        }
+        let (s, t) = (
+            r["seconds"].as_f64().unwrap(),
+            r["tokens_per_s"].as_f64().unwrap(),
+        );
+        let tokens = r["batch_size"].as_f64().unwrap() * r["seq_len"].as_f64().unwrap();
+        assert!(s > 0.0 && (t - tokens / s).abs() < 1e-6 * t, "{r}");
+        assert_eq!(r["iterations"], 3);
+    }
+    let train = records
+        .iter()
+        .find(|r| r["bench"] == "train_step" && r["variant"] == "proj")
+        .unwrap();
+
+    // A PyTorch record at exactly twice our step time: the report shows 2.00×.
+    let mut torch = train.clone();
+    torch["implementation"] = json!("PyTorch 2.15.0 eager");
+    torch["seconds"] = json!(train["seconds"].as_f64().unwrap() * 2.0);
+    torch["tokens_per_s"] = json!(train["tokens_per_s"].as_f64().unwrap() / 2.0);
+    let torch_file = dir.join("torch.json");
+    std::fs::write(&torch_file, json!({ "records": [torch] }).to_string()).unwrap();
+    let report = dir.join("report");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .arg("bench-report")
+        .args([&ours, &torch_file])
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(report.join("bench.md")).unwrap();
+    assert!(md.contains("| proj | hashformers cpu |"), "{md}");
+    assert!(md.contains(" 2.00× "), "{md}");
+    let merged: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("bench.json")).unwrap()).unwrap();
+    assert_eq!(
+        merged["records"].as_array().unwrap().len(),
+        records.len() + 1
+    );
+    for png in [
+        "train_step.png",
+        "inference_b32.png",
+        "embedding_backward.png",
+    ] {
+        let bytes = std::fs::read(report.join(png)).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG", "{png}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,209 @@
+//! Timing building blocks for benchmarks (`hashformer bench`, `hashformer bench-step`):
+//! synthetic full-length batches of any variant, and the embedding and encoder passes timed
+//! the way `tools/bench/torch_bench.py` times PyTorch's: the input tensors are built once,
+//! outside the timed passes (as PyTorch's are), and each pass reads its result back.
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use hashformer_embeddings::EmbeddingKind;
+use hashformer_hashing::{HashSequence, IdSequence, Signature, SpecialToken};
+use hashformer_model::{embedding_input, HashformerConfig};
+use rand::Rng;
+
+use crate::encoder::EncodedBatch;
+use crate::error::{Error, Result};
+
+/// `batch` sequences of `len` tokens (`<s>` … `</s>`, every position attended) with random
+/// ids (Emb, BPE) or random signatures (Pool, Add, Proj): what an encoder produces for
+/// full-length text.
+pub fn synthetic_batch(
+    model: &HashformerConfig,
+    batch: usize,
+    len: usize,
+    rng: &mut impl Rng,
+) -> EncodedBatch {
+    let len = len.max(2);
+    let rows = u32::try_from(model.vocab_size()).unwrap_or(u32::MAX);
+    let mask = vec![1u8; len];
+    let positions = hashformer_hashing::position_ids(&mask);
+    match model.embedding_type {
+        EmbeddingKind::Emb | EmbeddingKind::Vocab => EncodedBatch::Ids(
+            (0..batch)
+                .map(|_| {
+                    let mut ids: Vec<u32> =
+                        (0..len).map(|_| rng.random_range(5..rows.max(6))).collect();
+                    ids[0] = SpecialToken::Bos.id();
+                    ids[len - 1] = SpecialToken::Eos.id();
+                    IdSequence {
+                        input_ids: ids,
+                        attention_mask: mask.clone(),
+                        position_ids: positions.clone(),
+                    }
+                })
+                .collect(),
+        ),
+        _ => EncodedBatch::Hashes(
+            (0..batch)
+                .map(|_| {
+                    let mut spec_ids = vec![hashformer_hashing::ORDINARY_TOKEN_SPEC; len];
+                    spec_ids[0] = SpecialToken::Bos.id();
+                    spec_ids[len - 1] = SpecialToken::Eos.id();
+                    HashSequence {
+                        spec_ids,
+                        signatures: (0..len).map(|_| Signature(rng.random())).collect(),
+                        attention_mask: mask.clone(),
+                        position_ids: positions.clone(),
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Seconds of each timed iteration of a benchmark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timings {
+    /// One entry per timed iteration, after the warm-up.
+    pub seconds: Vec<f64>,
+}
+
+impl Timings {
+    /// The median.
+    pub fn median(&self) -> f64 {
+        let mut s = self.seconds.clone();
+        s.sort_by(f64::total_cmp);
+        match s.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => s[n / 2],
+            n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+        }
+    }
+}
+
+fn sync(device: &Device) -> Result<()> {
+    device
+        .sync()
+        .map_err(|e| Error::Setup(format!("device sync failed: {e:?}")))
+}
+
+fn time(warmup: usize, iterations: usize, device: &Device, mut f: impl FnMut()) -> Result<Timings> {
+    let mut seconds = Vec::with_capacity(iterations);
+    for i in 0..warmup + iterations {
+        let start = Instant::now();
+        f();
+        sync(device)?;
+        if i >= warmup {
+            seconds.push(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok(Timings { seconds })
+}
+
+/// The embedding layer of `config` (token part, positions, token types, LayerNorm) on a
+/// synthetic `batch × len` input: without `backward`, the forward pass without autodiff or
+/// dropout; with it, the forward pass with dropout plus the backward pass of the output's sum.
+/// Each pass ends by synchronising the device.
+///
+/// # Errors
+/// An invalid config, a failing device sync.
+#[allow(clippy::too_many_arguments)]
+pub fn time_embeddings(
+    config: &HashformerConfig,
+    device: &Device,
+    batch: usize,
+    len: usize,
+    backward: bool,
+    warmup: usize,
+    iterations: usize,
+    rng: &mut impl Rng,
+) -> Result<Timings> {
+    config.validate()?;
+    let kind = config.embedding_type;
+    let input = synthetic_batch(config, batch, len, rng);
+    if !backward {
+        let module = config.embeddings().init(device);
+        let input = embedding_input(kind, input.as_sequences(), device);
+        return time(warmup, iterations, device, || {
+            drop(module.forward(input.clone()).into_data());
+        });
+    }
+    // Parameters track gradients when built on an autodiff device.
+    let train_device = device.clone().autodiff();
+    let module = config.embeddings().init(&train_device);
+    let input = embedding_input(kind, input.as_sequences(), &train_device);
+    time(warmup, iterations, device, || {
+        drop(module.forward(input.clone()).sum().backward());
+    })
+}
+
+/// The encoder (embeddings + transformer, no head) of `config` without autodiff or dropout,
+/// on a synthetic `batch × len` input: inference latency, the output read back each time.
+///
+/// # Errors
+/// An invalid config, a failing device sync.
+pub fn time_inference(
+    config: &HashformerConfig,
+    device: &Device,
+    batch: usize,
+    len: usize,
+    warmup: usize,
+    iterations: usize,
+    rng: &mut impl Rng,
+) -> Result<Timings> {
+    config.validate()?;
+    let kind = config.embedding_type;
+    let input = synthetic_batch(config, batch, len, rng);
+    let model = config.init_model(device);
+    let input = embedding_input(kind, input.as_sequences(), device);
+    time(warmup, iterations, device, || {
+        drop(model.forward(input.clone()).into_data());
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hashformer_hashing::HashKind;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn every_variant_times_its_embeddings_and_encoder() {
+        let device = Device::flex();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        for (kind, hash) in [
+            (EmbeddingKind::Proj, Some(HashKind::Md5)),
+            (EmbeddingKind::Pool, Some(HashKind::Md5)),
+            (EmbeddingKind::Vocab, None),
+        ] {
+            let config = HashformerConfig::tiny(kind, hash).with_num_buckets(100);
+            let config = if kind == EmbeddingKind::Vocab {
+                config.with_bpe_vocab_size(100)
+            } else {
+                config
+            };
+            let fwd = time_embeddings(&config, &device, 2, 8, false, 1, 2, &mut rng).unwrap();
+            let bwd = time_embeddings(&config, &device, 2, 8, true, 1, 2, &mut rng).unwrap();
+            assert_eq!((fwd.seconds.len(), bwd.seconds.len()), (2, 2));
+            assert!(fwd.median() > 0.0 && bwd.median() > 0.0);
+            let inf = time_inference(&config, &device, 1, 8, 0, 3, &mut rng).unwrap();
+            assert_eq!(inf.seconds.len(), 3);
+        }
+        let batch = synthetic_batch(
+            &HashformerConfig::tiny(EmbeddingKind::Emb, Some(HashKind::Md5)),
+            3,
+            5,
+            &mut rng,
+        );
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch.real_tokens(), 15);
+        assert_eq!(
+            Timings {
+                seconds: vec![3.0, 1.0, 2.0, 10.0]
+            }
+            .median(),
+            2.5
+        );
+    }
+}
