@@ -198,7 +198,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             backend: name(args.backend),
             device: match args.backend {
                 Backend::Cpu => cpu_name(),
-                other => format!("{} ({device:?})", name(other)),
+                // Burn does not name the adapter; docs/benchmarks.md records the hardware.
+                other => format!("{} default device", name(other)),
             },
             config: String::new(),
             threads,
@@ -450,6 +451,10 @@ fn markdown(records: &[Record]) -> String {
             }
         }
         md.push_str("\n### Embedding layer (ms per 32 × 128 batch: forward / forward + backward)\n\n| variant |");
+        let runners: Vec<&String> = runners
+            .iter()
+            .filter(|n| records.iter().any(|r| runner(r) == **n && r.config == *config))
+            .collect();
         for name in &runners {
             md.push_str(&format!(" {name} |"));
         }
