@@ -569,7 +569,7 @@ pub struct BarSeries {
 }
 
 /// Draws grouped vertical bars as a PNG at `png` (atomically): one group per category, one
-/// bar per series in [`PALETTE`] order, each bar labelled with its value, the y axis from 0.
+/// bar per series in the palette's order, each bar labelled with its value, the y axis from 0.
 ///
 /// # Errors
 /// [`PlotError::NoData`] if no value is finite and positive, [`PlotError::Size`],
