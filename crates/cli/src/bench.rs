@@ -453,7 +453,11 @@ fn markdown(records: &[Record]) -> String {
         md.push_str("\n### Embedding layer (ms per 32 × 128 batch: forward / forward + backward)\n\n| variant |");
         let runners: Vec<&String> = runners
             .iter()
-            .filter(|n| records.iter().any(|r| runner(r) == **n && r.config == *config))
+            .filter(|n| {
+                records
+                    .iter()
+                    .any(|r| runner(r) == **n && r.config == *config)
+            })
             .collect();
         for name in &runners {
             md.push_str(&format!(" {name} |"));
