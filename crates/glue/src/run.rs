@@ -432,11 +432,14 @@ fn write_results(out_dir: &Path, results: &[TaskResult], seconds: f64) -> Result
 /// The results as a Markdown table: one row per task and metric, one column per seed, the
 /// median, and the average of the task scores.
 pub fn markdown(results: &GlueResults) -> String {
-    let seeds: Vec<u64> = results
+    // Every seed of any task, in order: tasks run with fewer seeds get `—` in the others.
+    let mut seeds: Vec<u64> = results
         .tasks
-        .first()
-        .map(|t| t.seeds.iter().map(|s| s.seed).collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|t| t.seeds.iter().map(|s| s.seed))
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
     let mut out = String::from("| task | metric |");
     for s in &seeds {
         out.push_str(&format!(" seed {s} |"));
@@ -449,14 +452,18 @@ pub fn markdown(results: &GlueResults) -> String {
     for t in &results.tasks {
         for (key, med) in &t.median {
             out.push_str(&format!("| {} | {key} |", t.task));
-            for s in &t.seeds {
-                let v = s
-                    .metrics
-                    .values()
-                    .iter()
-                    .find(|(m, _)| m.key() == *key)
-                    .map_or(f64::NAN, |(_, v)| *v);
-                out.push_str(&format!(" {:.2} |", 100.0 * v));
+            for seed in &seeds {
+                let value = t.seeds.iter().find(|s| s.seed == *seed).map(|s| {
+                    s.metrics
+                        .values()
+                        .iter()
+                        .find(|(m, _)| m.key() == *key)
+                        .map_or(f64::NAN, |(_, v)| *v)
+                });
+                match value {
+                    Some(v) => out.push_str(&format!(" {:.2} |", 100.0 * v)),
+                    None => out.push_str(" — |"),
+                }
             }
             out.push_str(&format!(" **{:.2}** |\n", 100.0 * med));
         }
@@ -484,5 +491,46 @@ mod tests {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&mut []).is_nan());
+    }
+
+    #[test]
+    fn the_table_has_a_column_per_seed_even_when_tasks_ran_different_seeds() {
+        let seed = |seed, task, value: f64| SeedResult {
+            seed,
+            metrics: TaskMetrics::compute(
+                task,
+                &[Label::Class(usize::from(value > 0.5))],
+                &[Label::Class(1)],
+            )
+            .unwrap(),
+            best_step: 1,
+            steps: 1,
+            seconds: 1.0,
+        };
+        let results = glue_results(
+            &[
+                task_result(
+                    Task::Rte,
+                    1,
+                    1,
+                    vec![seed(0, Task::Rte, 1.0), seed(1, Task::Rte, 0.0)],
+                ),
+                task_result(Task::Wnli, 1, 1, vec![seed(0, Task::Wnli, 1.0)]),
+            ],
+            1.0,
+        );
+        let md = markdown(&results);
+        assert!(
+            md.starts_with("| task | metric | seed 0 | seed 1 | median |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| RTE | accuracy | 100.00 | 0.00 | **50.00** |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| WNLI | accuracy | 100.00 | — | **100.00** |"),
+            "{md}"
+        );
     }
 }
