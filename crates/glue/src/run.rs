@@ -221,7 +221,7 @@ pub fn run_glue(
 const SEED_RESULT: &str = "result.json";
 
 /// What produced a seed's result: a rerun reuses the result only when these match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 struct SeedSettings {
     /// The initialisation, as `Debug` prints [`Init`].
     init: String,
@@ -229,10 +229,16 @@ struct SeedSettings {
     finetune: FinetuneConfig,
 }
 
+/// `result.json`. The settings are kept as their JSON text and compared as text: a float read
+/// back from JSON may differ from the one written in the last bit, text does not.
 #[derive(Serialize, Deserialize)]
 struct SavedSeed {
-    settings: SeedSettings,
+    settings: String,
     result: SeedResult,
+}
+
+fn settings_text(path: &Path, settings: &SeedSettings) -> Result<String> {
+    serde_json::to_string(settings).map_err(|e| bad_results(path, e.to_string()))
 }
 
 fn bad_results(path: &Path, message: impl Into<String>) -> Error {
@@ -260,7 +266,7 @@ fn load_seed_result(
     };
     let saved: SavedSeed =
         serde_json::from_str(&text).map_err(|e| bad_results(path, e.to_string()))?;
-    if saved.settings != *settings || saved.result.metrics.task() != task {
+    if saved.settings != settings_text(path, settings)? || saved.result.metrics.task() != task {
         return Err(bad_results(
             path,
             "this seed was fine-tuned with other settings or another model; \
@@ -272,7 +278,7 @@ fn load_seed_result(
 
 fn save_seed_result(path: &Path, settings: &SeedSettings, result: &SeedResult) -> Result<()> {
     let saved = SavedSeed {
-        settings: settings.clone(),
+        settings: settings_text(path, settings)?,
         result: result.clone(),
     };
     let json =
