@@ -235,7 +235,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                         Ok(())
                     })
                 })?;
-                if let Ok(bpe) = RobertaBpe::from_dir(&data_root()?.join("roberta-base")) {
+                if let Ok(bpe) = RobertaBpe::from_dir(&crate::data::roberta_dir(None)?) {
                     let lsh = LshHasher::new(bpe);
                     recorder.measure("hashing", "lsh", texts.len(), 0, n, || {
                         time_hashing(&words, iterations.min(3), |w| {

@@ -13,7 +13,7 @@ use hashformer_train::corpus::{corpus_files, CorpusFormat, CorpusReader};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::data::data_root;
+use crate::data::roberta_dir;
 
 /// Hashing schemes.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -193,10 +193,7 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
             (sigs, lists)
         }
         CollisionScheme::Lsh => {
-            let dir = match &args.roberta {
-                Some(d) => d.clone(),
-                None => data_root()?.join("roberta-base"),
-            };
+            let dir = roberta_dir(args.roberta.as_deref())?;
             let bpe = || {
                 RobertaBpe::from_dir(&dir)
                     .with_context(|| format!("loading roberta-base from {}", dir.display()))

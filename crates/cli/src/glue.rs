@@ -7,13 +7,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use hashformer_embeddings::EmbeddingKind;
 use hashformer_glue::{run_glue, GlueObserver, GlueRunConfig, SeedResult, Task};
-use hashformer_hashing::{HashKind, RobertaBpe};
 use hashformer_model::{load_config, HashformerConfig};
 use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init, TextEncoder};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
-use crate::data::data_root;
+use crate::data::{bpe_for, data_root};
 use crate::pretrain::ModelArgs;
 
 /// The tasks with a local training set.
@@ -110,20 +109,7 @@ pub fn run(args: &GlueArgs) -> Result<()> {
         }
         _ => bail!("give a pre-trained model with --model DIR, or --scratch"),
     };
-    let needs_bpe = model_config.embedding_type == EmbeddingKind::Vocab
-        || model_config.hash_type == Some(HashKind::Lsh);
-    let bpe = if needs_bpe {
-        let dir = match &args.roberta {
-            Some(d) => d.clone(),
-            None => data_root()?.join("roberta-base"),
-        };
-        Some(
-            RobertaBpe::from_dir(&dir)
-                .with_context(|| format!("loading the roberta-base BPE from {}", dir.display()))?,
-        )
-    } else {
-        None
-    };
+    let bpe = bpe_for(&model_config, args.roberta.as_deref())?;
     let encoder = TextEncoder::new(&model_config, args.max_length, bpe)?;
     let glue_dir = match &args.glue {
         Some(d) => d.clone(),

@@ -5,12 +5,10 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
-use hashformer_embeddings::EmbeddingKind;
-use hashformer_hashing::{HashKind, RobertaBpe};
 use hashformer_model::{HashformerConfig, HashformerForSequenceClassification, HfConfig};
 use hashformer_train::TextEncoder;
 
-use crate::data::data_root;
+use crate::data::bpe_for;
 
 /// A checkpoint ready for inference.
 pub struct LoadedModel {
@@ -62,23 +60,7 @@ pub fn load(
         .any(|a| a == HashformerForSequenceClassification::ARCHITECTURE);
     let (model, config) = HashformerForSequenceClassification::from_pretrained(dir, None, device)
         .with_context(|| format!("loading the model in {}", dir.display()))?;
-    let needs_bpe =
-        config.embedding_type == EmbeddingKind::Vocab || config.hash_type == Some(HashKind::Lsh);
-    let bpe = if needs_bpe {
-        let dir = match roberta {
-            Some(d) => d.to_owned(),
-            None => data_root()?.join("roberta-base"),
-        };
-        Some(RobertaBpe::from_dir(&dir).with_context(|| {
-            format!(
-                "this model needs the roberta-base BPE; loading it from {} (set --roberta or \
-                 HASHFORMER_DATA)",
-                dir.display()
-            )
-        })?)
-    } else {
-        None
-    };
+    let bpe = bpe_for(&config, roberta)?;
     let encoder = TextEncoder::new(&config, max_length, bpe)?;
     Ok(LoadedModel {
         model,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use hashformer_embeddings::EmbeddingKind;
-use hashformer_hashing::{HashKind, RobertaBpe};
+use hashformer_hashing::HashKind;
 use hashformer_model::HashformerConfig;
 use hashformer_train::corpus::{prepare_with_progress, PrepareConfig, PrepareProgress};
 use hashformer_train::{
@@ -18,7 +18,7 @@ use hashformer_train::{
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
-use crate::data::data_root;
+use crate::data::{bpe_for, data_root};
 
 /// The variant to pre-train.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -226,22 +226,10 @@ pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> Hashfor
 pub fn run(args: &PretrainArgs) -> Result<()> {
     let devices = args.backend.devices(args.devices)?;
     let mut model = args.model.model_config();
-    let needs_bpe =
-        matches!(args.model.variant, Variant::Bpe) || matches!(args.model.scheme, Scheme::Lsh);
-    let bpe = if needs_bpe {
-        let dir = match &args.roberta {
-            Some(d) => d.clone(),
-            None => data_root()?.join("roberta-base"),
-        };
-        let bpe = RobertaBpe::from_dir(&dir)
-            .with_context(|| format!("loading the roberta-base BPE from {}", dir.display()))?;
-        if matches!(args.model.variant, Variant::Bpe) {
-            model = model.with_bpe_vocab_size(bpe.vocab_size());
-        }
-        Some(bpe)
-    } else {
-        None
-    };
+    let bpe = bpe_for(&model, args.roberta.as_deref())?;
+    if let (Variant::Bpe, Some(bpe)) = (args.model.variant, &bpe) {
+        model = model.with_bpe_vocab_size(bpe.vocab_size());
+    }
     let objective = match args.objective {
         ObjectiveArg::ShuffleRandom => Objective::ShuffleRandom {
             manipulate_prob: args.manipulate_prob,
