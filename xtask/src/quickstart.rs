@@ -174,7 +174,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     ]));
     pretrain.extend(["--prepared".to_owned(), path(&out.join("corpus"))]);
     pretrain.extend(["--out".to_owned(), path(&run_dir)]);
-    let _ = std::fs::remove_dir_all(run_dir.join("checkpoints"));
+    // A fresh run each time (the prepared corpus beside it is reused).
+    let _ = std::fs::remove_dir_all(&run_dir);
     run_step(root, "pretrain", &pretrain)?;
 
     println!("== 3/4 fine-tune on SST-2 (full training set, 3 epochs) and evaluate on dev");
