@@ -166,6 +166,23 @@ pub enum PlotError {
 /// be read, [`PlotError::NoData`] if nothing is plottable, [`PlotError::Render`] or
 /// [`PlotError::Font`] if drawing fails, [`PlotError::Io`] if `png` cannot be written.
 pub fn plot_metrics(jsonl: &Path, png: &Path, options: &PlotOptions) -> Result<(), PlotError> {
+    check_size(png, options)?;
+    let panels = panels(&read_metrics(jsonl)?);
+    if panels.is_empty() {
+        return Err(PlotError::NoData {
+            path: jsonl.to_owned(),
+        });
+    }
+    let scale = (f64::from(options.width) / 1200.0)
+        .min(f64::from(options.height) / 900.0)
+        .clamp(0.5, 4.0);
+    render(png, options, |area| {
+        draw(area, &options.title, &panels, scale).map_err(|e| e.to_string())
+    })
+}
+
+/// [`PlotError::Size`] unless both sides are in [`MIN_SIDE`]`..=`[`MAX_SIDE`].
+fn check_size(png: &Path, options: &PlotOptions) -> Result<(), PlotError> {
     let (width, height) = (options.width, options.height);
     if !(MIN_SIDE..=MAX_SIDE).contains(&width) || !(MIN_SIDE..=MAX_SIDE).contains(&height) {
         return Err(PlotError::Size {
@@ -174,12 +191,17 @@ pub fn plot_metrics(jsonl: &Path, png: &Path, options: &PlotOptions) -> Result<(
             height,
         });
     }
-    let panels = panels(&read_metrics(jsonl)?);
-    if panels.is_empty() {
-        return Err(PlotError::NoData {
-            path: jsonl.to_owned(),
-        });
-    }
+    Ok(())
+}
+
+/// Draws with `paint` on an in-memory image of the options' size (bundled font registered),
+/// encodes it as PNG and writes it to `png` atomically.
+fn render(
+    png: &Path,
+    options: &PlotOptions,
+    paint: impl FnOnce(&DrawingArea<BitMapBackend<'_, RGBPixel>, Shift>) -> Result<(), String>,
+) -> Result<(), PlotError> {
+    let (width, height) = (options.width, options.height);
     if !register_bundled_font() {
         return Err(PlotError::Font {
             path: png.to_owned(),
@@ -193,10 +215,7 @@ pub fn plot_metrics(jsonl: &Path, png: &Path, options: &PlotOptions) -> Result<(
     {
         let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut rgb, (width, height))
             .map_err(|e| render_error(e.to_string()))?;
-        let scale = (f64::from(width) / 1200.0)
-            .min(f64::from(height) / 900.0)
-            .clamp(0.5, 4.0);
-        draw(&backend.into_drawing_area(), &options.title, &panels, scale)
+        paint(&backend.into_drawing_area())
             .map_err(|e| render_error(format!("drawing failed: {e}")))?;
     }
     let bytes = encode_png(&rgb, width, height)
@@ -582,14 +601,7 @@ pub fn bar_chart(
     series: &[BarSeries],
     options: &PlotOptions,
 ) -> Result<(), PlotError> {
-    let (width, height) = (options.width, options.height);
-    if !(MIN_SIDE..=MAX_SIDE).contains(&width) || !(MIN_SIDE..=MAX_SIDE).contains(&height) {
-        return Err(PlotError::Size {
-            path: png.to_owned(),
-            width,
-            height,
-        });
-    }
+    check_size(png, options)?;
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().flatten())
@@ -601,32 +613,9 @@ pub fn bar_chart(
             path: png.to_owned(),
         });
     }
-    if !register_bundled_font() {
-        return Err(PlotError::Font {
-            path: png.to_owned(),
-        });
-    }
-    let render_error = |message: String| PlotError::Render {
-        path: png.to_owned(),
-        message,
-    };
-    let mut rgb = vec![0u8; width as usize * height as usize * 3];
-    {
-        let backend = BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut rgb, (width, height))
-            .map_err(|e| render_error(e.to_string()))?;
-        draw_bars(
-            &backend.into_drawing_area(),
-            title,
-            y_label,
-            categories,
-            series,
-            max,
-        )
-        .map_err(|e| render_error(format!("drawing failed: {e}")))?;
-    }
-    let bytes = encode_png(&rgb, width, height)
-        .map_err(|e| render_error(format!("PNG encoding failed: {e}")))?;
-    write_atomic(png, &bytes)
+    render(png, options, |area| {
+        draw_bars(area, title, y_label, categories, series, max).map_err(|e| e.to_string())
+    })
 }
 
 fn short_number(v: f64) -> String {
