@@ -1,41 +1,21 @@
 //! `hashformer classify`: label texts with a fine-tuned classifier.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::json;
 
-use crate::backend::Backend;
-use crate::model_dir::{example, load, texts};
+use crate::model_dir::InferenceArgs;
 
 /// Arguments of `hashformer classify`.
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// A fine-tuned checkpoint directory, e.g. OUT/SST-2/seed-0/best from `hashformer glue`.
-    #[arg(long)]
-    model: PathBuf,
-    /// Texts to classify; without any, one text per line of stdin.
-    texts: Vec<String>,
-    /// Read `A<TAB>B` as a sentence pair (MRPC, RTE, STS-B, … models).
-    #[arg(long)]
-    pairs: bool,
+    #[command(flatten)]
+    input: InferenceArgs,
     /// One JSON object per text (label, score, every label's probability).
     #[arg(long)]
     json: bool,
-    /// Texts per batch.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Sequence length (words beyond it are cut).
-    #[arg(long, default_value_t = 128)]
-    max_length: usize,
-    /// Backend.
-    #[arg(long, value_enum, default_value = "cpu")]
-    backend: Backend,
-    /// roberta-base directory for LSH and BPE models [default: $HASHFORMER_DATA/roberta-base].
-    #[arg(long)]
-    roberta: Option<PathBuf>,
 }
 
 /// Runs `hashformer classify`: one line per text, `LABEL<TAB>SCORE<TAB>TEXT` (the score is
@@ -44,30 +24,22 @@ pub struct ClassifyArgs {
 /// # Errors
 /// A missing or unsuitable model directory, hashing errors, output errors.
 pub fn run(args: &ClassifyArgs) -> Result<()> {
-    let device = args.backend.device()?;
-    let loaded = load(
-        &args.model,
-        args.roberta.as_deref(),
-        args.max_length,
-        &device,
-    )?;
+    let (device, loaded, texts, examples) = args.input.prepare()?;
     if !loaded.is_classifier {
         bail!(
             "{} holds a pre-trained encoder without a trained classification head; fine-tune \
              it first (`hashformer glue --model {} --tasks sst2 --out OUT`, then use \
              OUT/SST-2/seed-0/best), or use `hashformer embed` for sentence vectors",
-            args.model.display(),
-            args.model.display()
+            args.input.model.display(),
+            args.input.model.display()
         );
     }
-    let texts = texts(&args.texts)?;
-    let examples: Vec<_> = texts.iter().map(|t| example(t, args.pairs)).collect();
     let scores = hashformer_train::predict_scores(
         &loaded.model,
         loaded.config.embedding_type,
         &loaded.encoder,
         &examples,
-        args.batch_size,
+        args.input.batch_size,
         &device,
     )?;
     let names: Vec<String> = match loaded.config.id2label.len() {

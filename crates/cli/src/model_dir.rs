@@ -1,13 +1,15 @@
 //! Loading a checkpoint directory for `classify` and `embed`, with errors that say what is
 //! wrong with the directory and what to do about it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
+use clap::Args;
 use hashformer_model::{HashformerConfig, HashformerForSequenceClassification, HfConfig};
 use hashformer_train::TextEncoder;
 
+use crate::backend::Backend;
 use crate::data::bpe_for;
 
 /// A checkpoint ready for inference.
@@ -98,5 +100,57 @@ pub fn example(text: &str, pairs: bool) -> hashformer_train::Example {
         text_a: a,
         text_b: b,
         target: None,
+    }
+}
+
+/// The model, texts and run options shared by `classify` and `embed`.
+#[derive(Debug, Args)]
+pub struct InferenceArgs {
+    /// A checkpoint directory (`classify`: a fine-tuned one, e.g. OUT/SST-2/seed-0/best from
+    /// `hashformer glue`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Texts; without any, one text per line of stdin.
+    pub texts: Vec<String>,
+    /// Read `A<TAB>B` as a sentence pair (MRPC, RTE, STS-B, … models).
+    #[arg(long)]
+    pub pairs: bool,
+    /// Texts per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Sequence length (words beyond it are cut).
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+    /// Backend.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: Backend,
+    /// roberta-base directory for LSH and BPE models [default: $HASHFORMER_DATA/roberta-base].
+    #[arg(long)]
+    pub roberta: Option<PathBuf>,
+}
+
+impl InferenceArgs {
+    /// The device, the loaded model, the texts and their examples.
+    ///
+    /// # Errors
+    /// As [`load`] and [`texts`]; an unavailable backend.
+    pub fn prepare(
+        &self,
+    ) -> Result<(
+        Device,
+        LoadedModel,
+        Vec<String>,
+        Vec<hashformer_train::Example>,
+    )> {
+        let device = self.backend.device()?;
+        let loaded = load(
+            &self.model,
+            self.roberta.as_deref(),
+            self.max_length,
+            &device,
+        )?;
+        let texts = texts(&self.texts)?;
+        let examples = texts.iter().map(|t| example(t, self.pairs)).collect();
+        Ok((device, loaded, texts, examples))
     }
 }
