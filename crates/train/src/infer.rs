@@ -22,6 +22,35 @@ pub enum Pooling {
     First,
 }
 
+/// Encodes `examples`, runs `forward` on each length-sorted batch (built on `device`) and
+/// gives `rows` the batch's output values, its example indices and the examples' real lengths
+/// to turn into one vector per example; returns the vectors in input order.
+fn per_example<const D: usize>(
+    encoder: &TextEncoder,
+    kind: EmbeddingKind,
+    examples: &[Example],
+    batch_size: usize,
+    device: &Device,
+    forward: impl Fn(hashformer_embeddings::EmbeddingInput) -> Tensor<D>,
+    rows: impl Fn(&[f32], [usize; D], usize, usize) -> Vec<f32>,
+) -> Result<Vec<Vec<f32>>> {
+    if examples.is_empty() {
+        return Ok(Vec::new());
+    }
+    let encoded = encode_all(encoder, examples)?;
+    let mut out = vec![Vec::new(); examples.len()];
+    for batch in sorted_batches(&encoded.lengths, batch_size.max(1)) {
+        let sub = subset(&encoded.batch, &batch);
+        let output = forward(embedding_input(kind, sub.as_sequences(), device));
+        let dims = output.dims();
+        let values = to_vec(output);
+        for (row, &i) in batch.iter().enumerate() {
+            out[i] = rows(&values, dims, row, encoded.lengths[i]);
+        }
+    }
+    Ok(out)
+}
+
 /// Per example, the softmax probabilities of the classifier's labels, or the one regression
 /// value of a one-label head. Targets of `examples` are ignored.
 ///
@@ -35,26 +64,17 @@ pub fn predict_scores(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<Vec<f32>>> {
-    if examples.is_empty() {
-        return Ok(Vec::new());
-    }
-    let encoded = encode_all(encoder, examples)?;
-    let mut out = vec![Vec::new(); examples.len()];
-    for batch in sorted_batches(&encoded.lengths, batch_size.max(1)) {
-        let sub = subset(&encoded.batch, &batch);
-        let logits = model.forward(embedding_input(kind, sub.as_sequences(), device));
-        let [n, labels] = logits.dims();
-        let scores = if labels == 1 {
-            logits
-        } else {
-            softmax(logits, 1)
-        };
-        let values = to_vec(scores);
-        for (row, &i) in batch.iter().enumerate().take(n) {
-            out[i] = values[row * labels..(row + 1) * labels].to_vec();
+    let forward = |input| {
+        let logits = model.forward(input);
+        match logits.dims()[1] {
+            1 => logits,
+            _ => softmax(logits, 1),
         }
-    }
-    Ok(out)
+    };
+    let rows = |values: &[f32], [_, labels]: [usize; 2], row: usize, _len: usize| {
+        values[row * labels..(row + 1) * labels].to_vec()
+    };
+    per_example(encoder, kind, examples, batch_size, device, forward, rows)
 }
 
 /// One vector of `hidden_size` floats per example (a pair is encoded as the model saw pairs
@@ -71,33 +91,23 @@ pub fn embed(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<Vec<f32>>> {
-    if examples.is_empty() {
-        return Ok(Vec::new());
-    }
-    let encoded = encode_all(encoder, examples)?;
-    let mut out = vec![Vec::new(); examples.len()];
-    for batch in sorted_batches(&encoded.lengths, batch_size.max(1)) {
-        let sub = subset(&encoded.batch, &batch);
-        let hidden = model.forward(embedding_input(kind, sub.as_sequences(), device));
-        let [_, seq_len, width] = hidden.dims();
-        let values = to_vec(hidden);
-        for (row, &i) in batch.iter().enumerate() {
-            let tokens = match pooling {
-                Pooling::First => 1,
-                Pooling::Mean => encoded.lengths[i].clamp(1, seq_len),
-            };
-            let start = row * seq_len * width;
-            let mut v = vec![0.0f32; width];
-            for t in 0..tokens {
-                for (acc, x) in v.iter_mut().zip(&values[start + t * width..][..width]) {
-                    *acc += x;
-                }
+    let rows = |values: &[f32], [_, seq_len, width]: [usize; 3], row: usize, len: usize| {
+        let tokens = match pooling {
+            Pooling::First => 1,
+            Pooling::Mean => len.clamp(1, seq_len),
+        };
+        let start = row * seq_len * width;
+        let mut v = vec![0.0f32; width];
+        for t in 0..tokens {
+            for (acc, x) in v.iter_mut().zip(&values[start + t * width..][..width]) {
+                *acc += x;
             }
-            v.iter_mut().for_each(|x| *x /= tokens as f32);
-            out[i] = v;
         }
-    }
-    Ok(out)
+        v.iter_mut().for_each(|x| *x /= tokens as f32);
+        v
+    };
+    let forward = |input| model.forward(input);
+    per_example(encoder, kind, examples, batch_size, device, forward, rows)
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
