@@ -102,26 +102,22 @@ pub fn backends(root: &Path, args: &[String]) -> Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let scratch = root.join("target/bench-runs");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let data = crate::data_dir(root);
     let mut inputs = Vec::new();
     for backend in &options.backends {
         let file = scratch.join(format!("hashformers-{backend}.json"));
-        let mut cmd = Command::new(&cargo);
-        cmd.current_dir(root)
-            .args(["run", "--quiet", "--package", "hashformer-cli"]);
-        if backend != "cpu" {
-            cmd.args(["--features", backend]);
-        }
-        cmd.args(["--", "bench", "--backend", backend, "--configs"])
-            .arg(options.configs.join(","))
-            .arg("--out")
-            .arg(&file)
-            .env("HASHFORMER_DATA", &data)
-            .env("RAYON_NUM_THREADS", threads.to_string());
+        let mut args: Vec<String> = vec![
+            "--backend".into(),
+            backend.clone(),
+            "--configs".into(),
+            options.configs.join(","),
+            "--out".into(),
+            file.to_string_lossy().into_owned(),
+        ];
         if options.quick {
-            cmd.arg("--quick");
+            args.push("--quick".into());
         }
+        let mut cmd = crate::cli::command(root, "bench", &args)?;
+        cmd.env("RAYON_NUM_THREADS", threads.to_string());
         eprintln!("== hashformers on {backend}");
         let status = cmd.status().context("running cargo")?;
         if !status.success() {
@@ -187,19 +183,12 @@ pub fn backends(root: &Path, args: &[String]) -> Result<()> {
     } else {
         root.join(&options.out)
     };
-    let status = Command::new(&cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "hashformer-cli",
-            "--",
-            "bench-report",
-        ])
-        .args(&inputs)
-        .arg("--out")
-        .arg(&out)
+    let mut args: Vec<String> = inputs
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    args.extend(["--out".into(), out.to_string_lossy().into_owned()]);
+    let status = crate::cli::command(root, "bench-report", &args)?
         .status()
         .context("running cargo")?;
     if !status.success() {

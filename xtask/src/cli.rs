@@ -35,8 +35,9 @@ fn backend_feature(args: &[String]) -> Result<Option<&'static str>> {
     })
 }
 
-/// The `cargo run` command line for `hashformer <subcommand> args…`.
-fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<Command> {
+/// The `cargo run` command line for `hashformer <subcommand> args…`, with the cargo feature of
+/// the `--backend` in `args` and `HASHFORMER_DATA` defaulting to the project's data directory.
+pub(crate) fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<Command> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root)
         .args(["run", "--quiet", "--package", "hashformer-cli"]);

@@ -66,13 +66,9 @@ fn parse(args: &[String]) -> Result<Options> {
 }
 
 /// `hashformer <args…>` through `cargo run` (the CPU build), in the project root.
-fn hashformer(root: &Path, args: &[String]) -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(root)
-        .args(["run", "--quiet", "--package", "hashformer-cli", "--"])
-        .args(args);
-    cmd.env("HASHFORMER_DATA", crate::data_dir(root));
-    cmd
+fn hashformer(root: &Path, args: &[String]) -> Result<Command> {
+    let (subcommand, rest) = args.split_first().context("no hashformer subcommand")?;
+    crate::cli::command(root, subcommand, rest)
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -81,7 +77,7 @@ fn strings(list: &[&str]) -> Vec<String> {
 
 /// Runs with inherited output (progress bars show); fails naming the step.
 fn run_step(root: &Path, step: &str, args: &[String]) -> Result<()> {
-    let status = hashformer(root, args)
+    let status = hashformer(root, args)?
         .status()
         .with_context(|| format!("{step}: running cargo"))?;
     if !status.success() {
@@ -92,7 +88,7 @@ fn run_step(root: &Path, step: &str, args: &[String]) -> Result<()> {
 
 /// Runs and returns stdout.
 fn capture(root: &Path, step: &str, args: &[String]) -> Result<String> {
-    let out = hashformer(root, args)
+    let out = hashformer(root, args)?
         .stderr(Stdio::inherit())
         .output()
         .with_context(|| format!("{step}: running cargo"))?;
