@@ -168,7 +168,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         "--eval-batches",
         "20",
     ]));
+    // Quickstart owns OUT/corpus: reuse it when it matches, replace it when the data moved.
     pretrain.extend(["--prepared".to_owned(), path(&out.join("corpus"))]);
+    pretrain.push("--replace-prepared".to_owned());
     pretrain.extend(["--out".to_owned(), path(&run_dir)]);
     // A fresh run each time (the prepared corpus beside it is reused).
     let _ = std::fs::remove_dir_all(&run_dir);

@@ -123,6 +123,10 @@ pub struct PretrainArgs {
     /// Where the prepared corpus is written, or reused if it matches [default: OUT/corpus].
     #[arg(long)]
     prepared: Option<PathBuf>,
+    /// Replace the prepared corpus at --prepared when it was made from other input files
+    /// (or moved ones) or another config, instead of refusing.
+    #[arg(long)]
+    replace_prepared: bool,
     /// Stop preparing after this many training sequences (default: the whole corpus).
     #[arg(long)]
     max_train_sequences: Option<u64>,
@@ -326,6 +330,7 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
     let config = PrepareConfig {
         max_words: args.max_length.saturating_sub(2),
         max_train_chunks: args.max_train_sequences,
+        overwrite: args.replace_prepared,
         ..PrepareConfig::default()
     };
     let bar = ProgressBar::new(0);
@@ -343,8 +348,14 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
             p.documents, p.train_chunks, p.valid_chunks
         ));
     };
-    let prepared = prepare_with_progress(&inputs, &out, &config, &mut on_progress)
-        .with_context(|| format!("preparing the corpus into {}", out.display()))?;
+    let prepared =
+        prepare_with_progress(&inputs, &out, &config, &mut on_progress).with_context(|| {
+            format!(
+                "preparing the corpus into {} (--replace-prepared replaces a corpus prepared \
+                 from other inputs or with another config)",
+                out.display()
+            )
+        })?;
     bar.finish_and_clear();
     let meta = prepared.meta();
     eprintln!(

@@ -158,6 +158,48 @@ fn the_bpe_baseline_pretrains_on_roberta_ids() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A prepared corpus records its inputs' paths: after the corpus moves (as it does between
+/// CI clones), reusing the old prepared directory is refused with the way out named, and
+/// `--replace-prepared` (which quickstart passes for its own directory) rebuilds it.
+#[test]
+fn a_moved_corpus_needs_replace_prepared() {
+    let dir = scratch("moved");
+    let text: String = (0..120)
+        .map(|d| {
+            format!("Document {d} says the quick brown fox jumps over the lazy dog {d} times.\n\n")
+        })
+        .collect();
+    let first = dir.join("first");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::write(first.join("corpus.txt"), &text).unwrap();
+    let prepared = dir.join("prepared");
+    let run = |corpus: &Path, out: &str, extra: &[&str]| {
+        let mut args = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
+        args.extend(["--steps", "1", "--batch-size", "2", "--quiet"]);
+        args.extend(["--corpus", corpus.to_str().unwrap()]);
+        args.extend(["--prepared", prepared.to_str().unwrap()]);
+        let out = dir.join(out);
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(extra);
+        hashformer(&args, None)
+    };
+    let (code, _, stderr) = run(&first, "run-1", &[]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let moved = dir.join("moved");
+    std::fs::rename(&first, &moved).unwrap();
+    let (code, _, stderr) = run(&moved, "run-2", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("other input files"), "{stderr}");
+    assert!(stderr.contains("--replace-prepared"), "{stderr}");
+
+    let (code, _, stderr) = run(&moved, "run-3", &["--replace-prepared"]);
+    assert_eq!(code, 0, "{stderr}");
+    let meta = std::fs::read_to_string(prepared.join("meta.json")).unwrap();
+    assert!(meta.contains("moved"), "{meta}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn clear_errors_for_missing_corpus_and_backend() {
     let dir = scratch("errors");
