@@ -22,8 +22,6 @@ mod report;
 mod selection;
 #[cfg(test)]
 mod test_server;
-#[cfg(test)]
-mod testdir;
 mod verify;
 
 use std::path::{Path, PathBuf};

@@ -5,66 +5,9 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A fresh temp folder, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("hashformers-xtask-it-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    /// Every file below, relative, sorted (temp files included).
-    fn files(&self) -> Vec<String> {
-        fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    walk(&path, root, out);
-                } else {
-                    out.push(
-                        path.strip_prefix(root)
-                            .unwrap()
-                            .to_string_lossy()
-                            .replace('\\', "/"),
-                    );
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.0, &self.0, &mut out);
-        out.sort();
-        out
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `$HASHFORMER_DATA`, or `None` (skip) — a failure under `CI=true`.
-fn shared_data(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("HASHFORMER_DATA").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => Some(dir),
-        _ => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                !ci,
-                "{test}: HASHFORMER_DATA is not set to the data folder (CI=true)"
-            );
-            eprintln!("{test}: skipped, HASHFORMER_DATA is not set to the data folder");
-            None
-        }
-    }
-}
+use hashformer_testkit::{shared_data, TempDir};
 
 /// Runs `xtask data <args>`: (success, stdout, stderr).
 fn data(args: &[&str]) -> (bool, String, String) {
@@ -108,11 +51,11 @@ fn status_of<'a>(stdout: &'a str, file: &str) -> &'a str {
 
 #[test]
 fn import_then_check_reports_corrupt_and_missing_files() {
-    let Some(shared) = shared_data("import_then_check_reports_corrupt_and_missing_files") else {
+    let Some(shared) = shared_data("glue") else {
         return;
     };
     let dest = TempDir::new("import");
-    let (dir, shared) = (dest.0.to_str().unwrap(), shared.to_str().unwrap());
+    let (dir, shared) = (dest.path().to_str().unwrap(), shared.to_str().unwrap());
 
     let (ok, stdout, stderr) = data(&["import", shared, "--dir", dir, "--only", "glue"]);
     assert!(ok, "{stdout}{stderr}");
@@ -129,11 +72,11 @@ fn import_then_check_reports_corrupt_and_missing_files() {
     assert_eq!(count(&stdout, "present"), 17, "{stdout}");
 
     // One byte changed (same size), one file gone.
-    let rte = dest.0.join("glue/RTE/dev.tsv");
+    let rte = dest.path().join("glue/RTE/dev.tsv");
     let mut bytes = std::fs::read(&rte).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&rte, bytes).unwrap();
-    std::fs::remove_file(dest.0.join("glue/CoLA/dev.tsv")).unwrap();
+    std::fs::remove_file(dest.path().join("glue/CoLA/dev.tsv")).unwrap();
     let (ok, stdout, stderr) = data(&["check", "--dir", dir, "--only", "rte,cola"]);
     assert!(!ok);
     let rows = statuses(&stdout);
@@ -157,25 +100,28 @@ fn import_then_check_reports_corrupt_and_missing_files() {
 
 #[test]
 fn import_refuses_a_corrupt_mirror_file_and_leaves_nothing() {
-    let Some(shared) = shared_data("import_refuses_a_corrupt_mirror_file_and_leaves_nothing")
-    else {
+    let Some(shared) = shared_data("glue/CoLA") else {
         return;
     };
     let (mirror, dest) = (TempDir::new("mirror"), TempDir::new("mirror-dest"));
-    std::fs::create_dir_all(mirror.0.join("glue/CoLA")).unwrap();
+    std::fs::create_dir_all(mirror.path().join("glue/CoLA")).unwrap();
     std::fs::copy(
         shared.join("glue/CoLA/train.tsv"),
-        mirror.0.join("glue/CoLA/train.tsv"),
+        mirror.path().join("glue/CoLA/train.tsv"),
     )
     .unwrap();
     let dev = std::fs::read(shared.join("glue/CoLA/dev.tsv")).unwrap();
-    std::fs::write(mirror.0.join("glue/CoLA/dev.tsv"), &dev[..dev.len() - 1]).unwrap();
+    std::fs::write(
+        mirror.path().join("glue/CoLA/dev.tsv"),
+        &dev[..dev.len() - 1],
+    )
+    .unwrap();
 
     let (ok, stdout, stderr) = data(&[
         "import",
-        mirror.0.to_str().unwrap(),
+        mirror.path().to_str().unwrap(),
         "--dir",
-        dest.0.to_str().unwrap(),
+        dest.path().to_str().unwrap(),
         "--only",
         "CoLA",
     ]);
@@ -197,7 +143,7 @@ fn import_refuses_a_corrupt_mirror_file_and_leaves_nothing() {
 
 #[test]
 fn shared_data_passes_check() {
-    let Some(shared) = shared_data("shared_data_passes_check") else {
+    let Some(shared) = shared_data("") else {
         return;
     };
     let dir = shared.to_str().unwrap();
@@ -214,7 +160,7 @@ fn shared_data_passes_check() {
 #[test]
 fn check_of_an_empty_folder_fails() {
     let empty = TempDir::new("empty");
-    let (ok, stdout, stderr) = data(&["check", "--dir", empty.0.to_str().unwrap()]);
+    let (ok, stdout, stderr) = data(&["check", "--dir", empty.path().to_str().unwrap()]);
     assert!(!ok);
     assert_eq!(count(&stdout, "MISSING"), 26, "{stdout}");
     assert!(stderr.contains("26 file(s) under"), "{stderr}");
@@ -259,7 +205,7 @@ fn serve(routes: Vec<(String, Vec<u8>)>) -> String {
 /// (with the two added tokens `fetch` deletes).
 #[test]
 fn fetch_roberta_from_a_local_mirror() {
-    let Some(shared) = shared_data("fetch_roberta_from_a_local_mirror") else {
+    let Some(shared) = shared_data("roberta-base") else {
         return;
     };
     let read = |p: &str| std::fs::read(shared.join(p)).unwrap();
@@ -284,7 +230,7 @@ fn fetch_roberta_from_a_local_mirror() {
         ),
     ];
     let dest = TempDir::new("fetch");
-    let dir = dest.0.to_str().unwrap();
+    let dir = dest.path().to_str().unwrap();
 
     // merges.txt is served corrupt: it fails and leaves nothing behind.
     let mut merges = read("roberta-base/merges.txt");
@@ -316,7 +262,7 @@ fn fetch_roberta_from_a_local_mirror() {
         ["roberta-base/tokenizer.json", "roberta-base/vocab.json"]
     );
     assert_eq!(
-        std::fs::read_to_string(dest.0.join("roberta-base/tokenizer.json")).unwrap(),
+        std::fs::read_to_string(dest.path().join("roberta-base/tokenizer.json")).unwrap(),
         tokenizer
     );
 

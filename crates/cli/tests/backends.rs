@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use hashformer_model::{HashformerForPretraining, HashformerForSequenceClassification};
+use hashformer_testkit::TempDir;
 use parity_io::{Io, FIXTURES};
 
 /// GPU kernels accumulate in other orders than the CPU (and lavapipe may use FMA): allow
@@ -102,9 +103,7 @@ fn wgpu_pretraining_steps_match_cpu() {
         TextEncoder,
     };
 
-    let dir = std::env::temp_dir().join(format!("hashformer-wgpu-train-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("wgpu-train");
     let text = "the cat sat on the mat . a dog ran in the park with a red ball .\n\n";
     std::fs::write(dir.join("c.txt"), text.repeat(64)).unwrap();
     let corpus = dir.join("prepared");
@@ -179,5 +178,4 @@ fn wgpu_pretraining_steps_match_cpu() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

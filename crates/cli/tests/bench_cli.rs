@@ -4,13 +4,12 @@
 
 use std::process::Command;
 
+use hashformer_testkit::TempDir;
 use serde_json::{json, Value};
 
 #[test]
 fn a_quick_bench_reports_against_pytorch_records() {
-    let dir = std::env::temp_dir().join(format!("hashformer-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("bench");
     let ours = dir.join("ours.json");
     let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
         .args([
@@ -97,5 +96,4 @@ fn a_quick_bench_reports_against_pytorch_records() {
         let bytes = std::fs::read(report.join(png)).unwrap();
         assert_eq!(&bytes[1..4], b"PNG", "{png}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

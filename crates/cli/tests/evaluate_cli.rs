@@ -4,31 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use hashformer_testkit::{shared_data, TempDir};
 use serde_json::Value;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("HASHFORMER_DATA").map(PathBuf::from) {
-        Some(d) if d.join("glue").is_dir() => Some(d),
-        other => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                !ci,
-                "CI=true but HASHFORMER_DATA ({other:?}) has no glue/ directory"
-            );
-            eprintln!("note: HASHFORMER_DATA not set or has no glue/; skipping");
-            None
-        }
-    }
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("hashformer-evaluate-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -61,7 +38,7 @@ const MRPC_GOLD: &str = "\u{feff}Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n\
 
 #[test]
 fn mrpc_metrics_as_json_and_table() {
-    let dir = scratch("mrpc");
+    let dir = TempDir::new("evaluate-mrpc");
     let gold = write(&dir, "dev.tsv", MRPC_GOLD);
     // Rows out of order; index = 0-based gold row. tp 1, fp 1, fn 1, tn 1.
     let preds = write(&dir, "p.tsv", "index\tprediction\n3\t0\n0\t1\n2\t0\n1\t1\n");
@@ -78,12 +55,11 @@ fn mrpc_metrics_as_json_and_table() {
     assert_eq!(code, 0);
     assert!(out.starts_with("MRPC (4 examples)"), "{out}");
     assert!(out.contains("f1        0.5000"), "{out}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn stsb_and_mnli() {
-    let dir = scratch("stsb");
+    let dir = TempDir::new("evaluate-stsb");
     let gold = write(
         &dir,
         "dev.tsv",
@@ -118,12 +94,11 @@ fn stsb_and_mnli() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["task"], "MNLI-m");
     assert_eq!(v["metrics"]["accuracy"], 0.5);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn errors_exit_non_zero_and_say_where() {
-    let dir = scratch("errors");
+    let dir = TempDir::new("evaluate-errors");
     let gold = write(&dir, "dev.tsv", MRPC_GOLD);
     let cases = [
         (
@@ -167,12 +142,11 @@ fn errors_exit_non_zero_and_say_where() {
         err.contains("reading the gold labels") && err.contains("absent.tsv"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn real_sst2_dev_all_positive() {
-    let Some(data) = data_dir() else {
+    let Some(data) = shared_data("glue") else {
         return;
     };
     let gold = data.join("glue/SST-2/dev.tsv");
@@ -185,7 +159,7 @@ fn real_sst2_dev_all_positive() {
     assert_eq!(labels.len(), 872);
     let positive = labels.iter().filter(|&&l| l == "1").count();
 
-    let dir = scratch("sst2");
+    let dir = TempDir::new("evaluate-sst2");
     let mut preds = String::from("index\tprediction\n");
     for i in 0..labels.len() {
         preds.push_str(&format!("{i}\t1\n"));
@@ -198,5 +172,4 @@ fn real_sst2_dev_all_positive() {
     let accuracy = v["metrics"]["accuracy"].as_f64().unwrap();
     assert_eq!(accuracy, positive as f64 / 872.0);
     assert_eq!(positive, 444); // GLUE SST-2 dev: 444 positive, 428 negative
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,25 +1,10 @@
 //! `hashformer hash` end to end: the release-check contract on the reference's own sample.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use hashformer_testkit::shared_data;
 use serde_json::Value;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("HASHFORMER_DATA").map(PathBuf::from) {
-        Some(d) if d.is_dir() => Some(d),
-        other => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                !ci,
-                "CI=true but HASHFORMER_DATA ({other:?}) is not a directory"
-            );
-            eprintln!("note: HASHFORMER_DATA not set; skipping");
-            None
-        }
-    }
-}
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hashformer"))
@@ -47,7 +32,7 @@ const SAMPLE: &str = include_str!("../../hashing/tests/golden/reference-sample.j
 
 #[test]
 fn reproduces_the_reference_sample() {
-    let Some(data) = data_dir() else { return };
+    let Some(data) = shared_data("") else { return };
     let bpe = data.join("roberta-base");
     let args = [
         "hash",

@@ -2,32 +2,11 @@
 //! by `hashformer glue` labels texts with WNLI's label names, vectors have the model's width,
 //! collision counts are exact on a small corpus, and bad model directories give clear errors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use hashformer_testkit::{shared_data, TempDir};
 use serde_json::Value;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("HASHFORMER_DATA").map(PathBuf::from) {
-        Some(d) if d.join("glue").is_dir() => Some(d),
-        other => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                !ci,
-                "CI=true but HASHFORMER_DATA ({other:?}) has no glue/ directory"
-            );
-            eprintln!("note: HASHFORMER_DATA not set or has no glue/; skipping");
-            None
-        }
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hashformer-infer-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Runs the binary; returns (exit code, stdout, stderr).
 fn hashformer(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
@@ -56,10 +35,10 @@ fn path(p: &Path) -> &str {
 
 #[test]
 fn classify_and_embed_with_a_fine_tuned_model() {
-    let Some(data) = data_dir() else {
+    let Some(data) = shared_data("glue") else {
         return;
     };
-    let out = scratch("glue");
+    let out = TempDir::new("infer-glue");
     let (code, _, err) = hashformer(
         &[
             "glue",
@@ -208,12 +187,11 @@ fn classify_and_embed_with_a_fine_tuned_model() {
     let (code, stdout, err) = hashformer(&["embed", "--model", path(&encoder), "x"], None);
     assert_eq!(code, 0, "{err}");
     assert_eq!(stdout.lines().count(), 1);
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
 fn bad_model_directories_are_explained() {
-    let dir = scratch("bad");
+    let dir = TempDir::new("infer-bad");
     let missing = dir.join("nothing-here");
     let (code, _, err) = hashformer(&["classify", "--model", path(&missing), "x"], None);
     assert_eq!(code, 2);
@@ -222,13 +200,11 @@ fn bad_model_directories_are_explained() {
     let (code, _, err) = hashformer(&["embed", "--model", path(&dir), "x"], None);
     assert_eq!(code, 2);
     assert!(err.contains("has no config.json"), "{err}");
-
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn collisions_count_exactly() {
-    let dir = scratch("collisions");
+    let dir = TempDir::new("infer-collisions");
     let corpus = dir.join("c.txt");
     // 4 distinct words: "a" ×3, "b" ×2, "c" ×1, "." ×1 → 7 occurrences.
     std::fs::write(&corpus, "A a b .\n\nb a c\n").unwrap();
@@ -267,5 +243,4 @@ fn collisions_count_exactly() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("must be positive"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

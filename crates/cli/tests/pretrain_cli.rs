@@ -2,33 +2,11 @@
 //! --steps 60` on the real Wikipedia corpus), resuming it further, the BPE baseline, and the
 //! errors a user meets first.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use hashformer_testkit::{shared_data, TempDir};
 use serde_json::Value;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("HASHFORMER_DATA").map(PathBuf::from) {
-        Some(d) if d.join("corpus/enwiki-2014-wikiextractor").is_dir() => Some(d),
-        other => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                !ci,
-                "CI=true but HASHFORMER_DATA ({other:?}) has no corpus/enwiki-2014-wikiextractor/"
-            );
-            eprintln!("note: HASHFORMER_DATA not set or has no corpus; skipping");
-            None
-        }
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("hashformer-pretrain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
@@ -67,8 +45,10 @@ const SMOKE: &[&str] = &[
 
 #[test]
 fn tiny_smoke_run_then_resume_further() {
-    let Some(data) = data_dir() else { return };
-    let dir = scratch("smoke");
+    let Some(data) = shared_data("corpus/enwiki-2014-wikiextractor") else {
+        return;
+    };
+    let dir = TempDir::new("pretrain-smoke");
     let out = dir.join("run");
     let out_s = out.to_str().unwrap();
     let mut args = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
@@ -129,13 +109,14 @@ fn tiny_smoke_run_then_resume_further() {
     let (code, _, stderr) = hashformer(&args, Some(&data));
     assert_eq!(code, 2);
     assert!(stderr.contains("--resume"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn the_bpe_baseline_pretrains_on_roberta_ids() {
-    let Some(data) = data_dir() else { return };
-    let dir = scratch("bpe");
+    let Some(data) = shared_data("corpus/enwiki-2014-wikiextractor") else {
+        return;
+    };
+    let dir = TempDir::new("pretrain-bpe");
     let out = dir.join("run");
     let mut args = vec![
         "pretrain",
@@ -155,7 +136,6 @@ fn the_bpe_baseline_pretrains_on_roberta_ids() {
         serde_json::from_str(&std::fs::read_to_string(out.join("model/config.json")).unwrap())
             .unwrap();
     assert_eq!(config["vocab_size"], 50265, "{config}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A prepared corpus records its inputs' paths: after the corpus moves (as it does between
@@ -163,7 +143,7 @@ fn the_bpe_baseline_pretrains_on_roberta_ids() {
 /// `--replace-prepared` (which quickstart passes for its own directory) rebuilds it.
 #[test]
 fn a_moved_corpus_needs_replace_prepared() {
-    let dir = scratch("moved");
+    let dir = TempDir::new("pretrain-moved");
     let text: String = (0..120)
         .map(|d| {
             format!("Document {d} says the quick brown fox jumps over the lazy dog {d} times.\n\n")
@@ -197,12 +177,11 @@ fn a_moved_corpus_needs_replace_prepared() {
     assert_eq!(code, 0, "{stderr}");
     let meta = std::fs::read_to_string(prepared.join("meta.json")).unwrap();
     assert!(meta.contains("moved"), "{meta}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn clear_errors_for_missing_corpus_and_backend() {
-    let dir = scratch("errors");
+    let dir = TempDir::new("pretrain-errors");
     let out = dir.join("run");
     let missing = dir.join("no-such-corpus");
     let (code, _, stderr) = hashformer(
@@ -228,7 +207,6 @@ fn clear_errors_for_missing_corpus_and_backend() {
         assert_eq!(code, 2);
         assert!(stderr.contains("--features wgpu"), "{stderr}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

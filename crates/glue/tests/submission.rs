@@ -1,16 +1,9 @@
 //! A GLUE submission zip written atomically and read back.
 
 use std::io::Read;
-use std::path::PathBuf;
 
 use hashformer_glue::{Label, Prediction, Submission, Task};
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hashformer-glue-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use hashformer_testkit::TempDir;
 
 fn predictions(task: Task) -> Vec<Prediction> {
     (0..3u64)
@@ -27,7 +20,7 @@ fn predictions(task: Task) -> Vec<Prediction> {
 
 #[test]
 fn zip_holds_every_task_file() {
-    let dir = scratch_dir("zip");
+    let dir = TempDir::new("glue-zip");
     let path = dir.join("submission.zip");
     std::fs::write(&path, b"an older file").unwrap();
     let mut submission = Submission::new();
@@ -79,14 +72,12 @@ fn zip_holds_every_task_file() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, ["submission.zip"]);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn unwritable_destination_is_an_error() {
-    let dir = scratch_dir("nodir");
+    let dir = TempDir::new("glue-nodir");
     let path = dir.join("missing").join("submission.zip");
     let err = Submission::new().write_zip(&path).unwrap_err();
     assert!(err.to_string().contains("submission.zip"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

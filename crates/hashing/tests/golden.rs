@@ -226,7 +226,8 @@ fn unicode_edge_cases_match_the_python_implementation() {
 /// must give the same LSH features for every word of the fixtures.
 #[test]
 fn bpe_files_and_tokenizer_json_agree() {
-    let Some(dir) = common::data_dir().map(|d| d.join("roberta-base")) else {
+    let Some(dir) = hashformer_testkit::shared_data("roberta-base").map(|d| d.join("roberta-base"))
+    else {
         return;
     };
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("roberta-base file");

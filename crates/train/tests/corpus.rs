@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use hashformer_testkit::{shared_data, TempDir};
 use hashformer_train::corpus::{
     corpus_files, count_words, prepare, prepare_with_progress, Chunk, CorpusFormat, CorpusMeta,
     CorpusProblem, CorpusReader, DataPosition, EpochOrder, Packer, PrepareConfig, PreparedCorpus,
@@ -21,29 +22,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/corpus")
         .join(name)
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("hashformer-corpus-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 fn gzip(members: &[&[u8]]) -> Vec<u8> {
@@ -143,12 +121,12 @@ fn plain_text_documents() {
 fn gzip_is_detected_by_magic_and_reads_the_same() {
     let tmp = TempDir::new("gzip");
     let text = fs::read(fixture("wiki.txt")).unwrap();
-    let single = tmp.path("single.txt");
+    let single = tmp.join("single.txt");
     fs::write(&single, gzip(&[&text])).unwrap();
     // Two members, split at a line boundary mid-file (MultiGzDecoder reads both).
     let cut = text.iter().position(|&b| b == b'<').unwrap() + 150;
     let cut = cut + text[cut..].iter().position(|&b| b == b'\n').unwrap() + 1;
-    let multi = tmp.path("multi");
+    let multi = tmp.join("multi");
     fs::write(&multi, gzip(&[&text[..cut], &text[cut..]])).unwrap();
     let plain = read_all(&[fixture("wiki.txt")], CorpusFormat::Auto).unwrap();
     for file in [single, multi] {
@@ -159,7 +137,7 @@ fn gzip_is_detected_by_magic_and_reads_the_same() {
         );
     }
     // A file that merely ends in .gz is read as text.
-    let fake = tmp.path("fake.txt.gz");
+    let fake = tmp.join("fake.txt.gz");
     fs::copy(fixture("plain.txt"), &fake).unwrap();
     assert_eq!(read_all(&[fake], CorpusFormat::Auto).unwrap().len(), 3);
 }
@@ -204,7 +182,7 @@ fn malformed_input_names_file_and_line() {
     assert!(reader.next().is_none());
     // A gzip file reports its decompressed line numbers.
     let tmp = TempDir::new("bad-gzip");
-    let gz = tmp.path("truncated");
+    let gz = tmp.join("truncated");
     fs::write(&gz, gzip(&[&fs::read(fixture("truncated.txt")).unwrap()])).unwrap();
     let err = read_all(&[gz], CorpusFormat::Auto).unwrap_err();
     assert!(matches!(err, Error::Corpus { line: 5, .. }), "{err}");
@@ -213,7 +191,7 @@ fn malformed_input_names_file_and_line() {
 #[test]
 fn directories_are_sorted_and_skip_documentation() {
     let tmp = TempDir::new("dir");
-    let dir = tmp.path("corpus");
+    let dir = tmp.join("corpus");
     fs::create_dir(&dir).unwrap();
     fs::copy(fixture("plain.txt"), dir.join("b.txt")).unwrap();
     fs::write(
@@ -384,9 +362,9 @@ fn small_config() -> PrepareConfig {
 #[test]
 fn prepare_then_open_round_trip() {
     let tmp = TempDir::new("round-trip");
-    let input = tmp.path("docs.txt");
+    let input = tmp.join("docs.txt");
     numbered_corpus(&input, 40);
-    let out = tmp.path("prepared");
+    let out = tmp.join("prepared");
     let config = small_config();
     let corpus = prepare(std::slice::from_ref(&input), &out, &config).unwrap();
     let reopened = PreparedCorpus::open(&out).unwrap();
@@ -444,7 +422,7 @@ fn prepare_then_open_round_trip() {
 #[test]
 fn validation_never_shares_a_document_with_training() {
     let tmp = TempDir::new("disjoint");
-    let input = tmp.path("docs.txt");
+    let input = tmp.join("docs.txt");
     numbered_corpus(&input, 60);
     let config = PrepareConfig {
         max_words: 3,
@@ -452,7 +430,7 @@ fn validation_never_shares_a_document_with_training() {
         max_valid_chunks: 7,
         ..small_config()
     };
-    let corpus = prepare(&[input], &tmp.path("out"), &config).unwrap();
+    let corpus = prepare(&[input], &tmp.join("out"), &config).unwrap();
     let docs = |split| -> BTreeSet<u64> {
         all_chunks(&corpus, split)
             .iter()
@@ -468,13 +446,13 @@ fn validation_never_shares_a_document_with_training() {
 #[test]
 fn max_train_chunks_stops_reading() {
     let tmp = TempDir::new("max-train");
-    let input = tmp.path("docs.txt");
+    let input = tmp.join("docs.txt");
     numbered_corpus(&input, 60);
     let config = PrepareConfig {
         max_train_chunks: Some(5),
         ..small_config()
     };
-    let corpus = prepare(&[input], &tmp.path("out"), &config).unwrap();
+    let corpus = prepare(&[input], &tmp.join("out"), &config).unwrap();
     let meta = corpus.meta();
     assert_eq!(meta.train.chunks, 5);
     assert!(meta.reached_max_train_chunks);
@@ -482,7 +460,7 @@ fn max_train_chunks_stops_reading() {
 }
 
 fn inputs_of(tmp: &TempDir) -> Vec<PathBuf> {
-    let input = tmp.path("docs.txt");
+    let input = tmp.join("docs.txt");
     numbered_corpus(&input, 12);
     vec![input]
 }
@@ -491,7 +469,7 @@ fn inputs_of(tmp: &TempDir) -> Vec<PathBuf> {
 fn an_equal_corpus_is_reused_and_a_different_one_is_kept() {
     let tmp = TempDir::new("reuse");
     let inputs = inputs_of(&tmp);
-    let out = tmp.path("out");
+    let out = tmp.join("out");
     let mut calls = 0;
     prepare_with_progress(&inputs, &out, &small_config(), &mut |_| calls += 1).unwrap();
     assert_eq!(calls, 1);
@@ -538,7 +516,7 @@ fn an_equal_corpus_is_reused_and_a_different_one_is_kept() {
 fn foreign_directories_are_never_replaced() {
     let tmp = TempDir::new("foreign");
     let inputs = inputs_of(&tmp);
-    let out = tmp.path("out");
+    let out = tmp.join("out");
     fs::create_dir(&out).unwrap();
     fs::write(out.join("notes.txt"), "mine").unwrap();
     let config = PrepareConfig {
@@ -551,13 +529,13 @@ fn foreign_directories_are_never_replaced() {
     ));
     assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
     // An empty directory is simply filled.
-    let empty = tmp.path("empty");
+    let empty = tmp.join("empty");
     fs::create_dir(&empty).unwrap();
     prepare(&inputs, &empty, &small_config()).unwrap();
 }
 
 fn leftovers(tmp: &TempDir) -> Vec<String> {
-    fs::read_dir(&tmp.0)
+    fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".tmp-"))
@@ -568,8 +546,8 @@ fn leftovers(tmp: &TempDir) -> Vec<String> {
 fn a_failed_prepare_leaves_nothing_behind() {
     let tmp = TempDir::new("atomic");
     let mut inputs = inputs_of(&tmp);
-    let out = tmp.path("out");
-    fs::create_dir(tmp.path("out.tmp-4000000000")).unwrap(); // a stale leftover
+    let out = tmp.join("out");
+    fs::create_dir(tmp.join("out.tmp-4000000000")).unwrap(); // a stale leftover
     inputs.push(fixture("truncated.txt"));
     let err = prepare(&inputs, &out, &small_config()).unwrap_err();
     assert!(matches!(err, Error::Corpus { line: 5, .. }), "{err}");
@@ -593,7 +571,7 @@ fn a_failed_prepare_leaves_nothing_behind() {
 #[test]
 fn open_detects_damage() {
     let tmp = TempDir::new("damage");
-    let out = tmp.path("out");
+    let out = tmp.join("out");
     prepare(&inputs_of(&tmp), &out, &small_config()).unwrap();
     let idx = Split::Train.index_path(&out);
     let bytes = fs::read(&idx).unwrap();
@@ -613,10 +591,10 @@ fn open_detects_damage() {
 #[test]
 fn progress_is_reported_every_few_thousand_documents() {
     let tmp = TempDir::new("progress");
-    let input = tmp.path("docs.txt");
+    let input = tmp.join("docs.txt");
     fs::write(&input, "w x\n\n".repeat(5000)).unwrap();
     let mut seen = Vec::new();
-    prepare_with_progress(&[input], &tmp.path("out"), &small_config(), &mut |p| {
+    prepare_with_progress(&[input], &tmp.join("out"), &small_config(), &mut |p| {
         seen.push((
             p.documents,
             p.train_chunks + p.valid_chunks,
@@ -688,16 +666,8 @@ fn batches_roll_over_into_the_next_epoch() {
 /// 2000 training chunks.
 #[test]
 fn prepares_the_real_corpus() {
-    let file = std::env::var_os("HASHFORMER_DATA")
-        .map(|root| PathBuf::from(root).join("corpus/enwiki-2014-wikiextractor/AA.txt.gz"))
-        .filter(|f| f.is_file());
-    let Some(file) = file else {
-        let note = "HASHFORMER_DATA is unset or lacks corpus/enwiki-2014-wikiextractor/AA.txt.gz";
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{note} (required on CI)"
-        );
-        eprintln!("note: skipping prepares_the_real_corpus: {note}");
+    const AA: &str = "corpus/enwiki-2014-wikiextractor/AA.txt.gz";
+    let Some(file) = shared_data(AA).map(|d| d.join(AA)) else {
         return;
     };
     let tmp = TempDir::new("real");
@@ -705,7 +675,7 @@ fn prepares_the_real_corpus() {
         max_train_chunks: Some(2000),
         ..PrepareConfig::default()
     };
-    let corpus = prepare(&[file], &tmp.path("out"), &config).unwrap();
+    let corpus = prepare(&[file], &tmp.join("out"), &config).unwrap();
     let meta = corpus.meta();
     assert_eq!(meta.train.chunks, 2000);
     assert!(meta.reached_max_train_chunks);

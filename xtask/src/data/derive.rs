@@ -283,7 +283,7 @@ mod tests {
         use super::super::{delete_once, jsonl_to_tsv, merge_by_index};
         use crate::data::digest::sha256_hex;
         use crate::data::manifest::{Entry, Source, MANIFEST, TOKENIZER_ADDED_TOKENS};
-        use crate::data::testdir::shared_data;
+        use hashformer_testkit::shared_data;
 
         fn entry(path: &str) -> &'static Entry {
             MANIFEST.iter().find(|e| e.path == path).unwrap()
@@ -295,7 +295,7 @@ mod tests {
 
         #[test]
         fn mnli_tsv_is_the_converted_jsonl() {
-            let Some(data) = shared_data("mnli_tsv_is_the_converted_jsonl") else {
+            let Some(data) = shared_data("glue/MNLI/dev_matched.source.jsonl") else {
                 return;
             };
             let jsonl = std::fs::read(data.join("glue/MNLI/dev_matched.source.jsonl")).unwrap();
@@ -305,7 +305,7 @@ mod tests {
 
         #[test]
         fn wnli_train_is_any_split_merged() {
-            let Some(data) = shared_data("wnli_train_is_any_split_merged") else {
+            let Some(data) = shared_data("glue/WNLI/train.tsv") else {
                 return;
             };
             let train = std::fs::read(data.join("glue/WNLI/train.tsv")).unwrap();
@@ -330,8 +330,7 @@ mod tests {
 
         #[test]
         fn tokenizer_json_is_the_source_without_the_added_tokens() {
-            let Some(data) = shared_data("tokenizer_json_is_the_source_without_the_added_tokens")
-            else {
+            let Some(data) = shared_data("roberta-base/tokenizer.json") else {
                 return;
             };
             let Source::DeleteOnce { from, needle } = entry("roberta-base/tokenizer.json").source

@@ -177,7 +177,7 @@ mod tests {
     use crate::data::manifest::{Entry, Expected, Group, Pinned, Remote, Source};
     use crate::data::report::Report;
     use crate::data::test_server::TestServer;
-    use crate::data::testdir::TestDir;
+    use hashformer_testkit::TempDir as TestDir;
 
     const HELLO: &str = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 

@@ -95,7 +95,7 @@ mod tests {
     use std::io::Write;
 
     use super::PartFile;
-    use crate::data::testdir::TestDir;
+    use hashformer_testkit::TempDir as TestDir;
 
     #[test]
     fn persist_renames_and_drop_removes() {

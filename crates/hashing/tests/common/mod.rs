@@ -4,29 +4,9 @@ use std::path::PathBuf;
 
 use hashformer_hashing::RobertaBpe;
 
-/// `$HASHFORMER_DATA`, if set and present. With `CI=true` a missing data directory is a
-/// failure, not a skip.
-pub fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HASHFORMER_DATA").map(PathBuf::from);
-    match dir {
-        Some(d) if d.is_dir() => Some(d),
-        other => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(
-                !ci,
-                "CI=true but HASHFORMER_DATA ({other:?}) is not a directory"
-            );
-            eprintln!(
-                "note: HASHFORMER_DATA not set or missing; skipping the parts that need data"
-            );
-            None
-        }
-    }
-}
-
 /// roberta-base BPE from `$HASHFORMER_DATA/roberta-base`.
 pub fn roberta_bpe() -> Option<RobertaBpe> {
-    let dir = data_dir()?.join("roberta-base");
+    let dir = hashformer_testkit::shared_data("roberta-base")?.join("roberta-base");
     Some(RobertaBpe::from_dir(&dir).unwrap_or_else(|e| panic!("loading {}: {e}", dir.display())))
 }
 

@@ -1,0 +1,141 @@
+//! Test support shared by the hashformers test suites (a dev-dependency only).
+//!
+//! - [`shared_data`]: the real data folder, `$HASHFORMER_DATA`, under the project's rule: a
+//!   test that needs data **fails** when it is missing and `CI=true`, and is skipped with a
+//!   note otherwise (so `cargo test` works on a machine without the data).
+//! - [`TempDir`]: a fresh folder per test, removed on drop.
+//!
+//! ```
+//! let Some(data) = hashformer_testkit::shared_data("glue/SST-2") else { return };
+//! assert!(data.join("glue/SST-2").is_dir());
+//! let tmp = hashformer_testkit::TempDir::new("doc");
+//! std::fs::write(tmp.join("a.txt"), "x").unwrap();
+//! assert_eq!(tmp.files(), ["a.txt"]);
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The environment variable naming the data folder (the layout of `../shared/data`).
+pub const DATA_VAR: &str = "HASHFORMER_DATA";
+
+/// `$HASHFORMER_DATA`, when it is set and holds `needs` (a path relative to it; `""` asks only
+/// for the folder itself).
+///
+/// Otherwise the test cannot run: with `CI=true` this panics, naming what is missing (the
+/// test fails); without it, it prints a note and returns `None` (the caller returns early).
+///
+/// # Panics
+/// When the data is missing and `CI=true`.
+#[track_caller]
+pub fn shared_data(needs: &str) -> Option<PathBuf> {
+    let root = std::env::var_os(DATA_VAR).map(PathBuf::from);
+    let wanted = root.as_ref().map(|r| r.join(needs));
+    if let (Some(root), Some(wanted)) = (&root, &wanted) {
+        if wanted.exists() {
+            return Some(root.clone());
+        }
+    }
+    let missing = match (&root, &wanted) {
+        (None, _) | (_, None) => format!("{DATA_VAR} is not set"),
+        (Some(_), Some(w)) => format!("{} does not exist", w.display()),
+    };
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        !ci,
+        "CI=true and this test needs the data: {missing} (set {DATA_VAR} to the shared data folder)"
+    );
+    eprintln!("note: skipping the parts that need data: {missing}");
+    None
+}
+
+/// A fresh, empty folder under the system temp dir, removed (with everything in it) on drop.
+/// It dereferences to its [`Path`].
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates `hashformer-test-<tag>-<pid>-<n>`, unique within the process.
+    ///
+    /// # Panics
+    /// When the folder cannot be created.
+    pub fn new(tag: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("hashformer-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
+        Self(path)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Every file below the folder, relative, with `/` separators, sorted.
+    ///
+    /// # Panics
+    /// When a folder below cannot be read.
+    pub fn files(&self) -> Vec<String> {
+        fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+            let entries =
+                std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else if let Ok(rel) = path.strip_prefix(root) {
+                    out.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, &self.0, &mut out);
+        out.sort();
+        out
+    }
+}
+
+/// A `TempDir` is used where a `&Path` is wanted (`dir.join(..)`, `fs::write(&*dir, ..)`).
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_dirs_are_fresh_distinct_and_removed() {
+        let a = TempDir::new("kit");
+        let b = TempDir::new("kit");
+        assert_ne!(a.path(), b.path());
+        std::fs::create_dir_all(a.join("x/y")).unwrap();
+        std::fs::write(a.join("x/y/z.txt"), "z").unwrap();
+        std::fs::write(a.join("b.txt"), "b").unwrap();
+        assert_eq!(a.files(), ["b.txt", "x/y/z.txt"]);
+        assert!(b.files().is_empty());
+        let kept = a.path().to_owned();
+        drop(a);
+        assert!(!kept.exists());
+    }
+}
