@@ -177,7 +177,7 @@ impl FinetuneObserver for Progress {
     fn on_step(&mut self, step: u64, loss: f64) {
         if let Some(bar) = &self.bar {
             bar.set_position(step);
-            if step % 10 == 0 {
+            if step.is_multiple_of(10) {
                 bar.set_message(format!("loss {loss:.4}"));
             }
         }

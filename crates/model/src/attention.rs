@@ -50,7 +50,7 @@ impl SelfAttentionConfig {
     pub fn init(&self, device: &Device) -> SelfAttention {
         let h = self.hidden_size;
         assert!(
-            self.num_attention_heads > 0 && h % self.num_attention_heads == 0,
+            self.num_attention_heads > 0 && h.is_multiple_of(self.num_attention_heads),
             "hidden_size {h} is not a multiple of num_attention_heads {}",
             self.num_attention_heads
         );

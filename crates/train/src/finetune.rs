@@ -450,7 +450,7 @@ pub fn finetune(
             window_loss += value;
             window_steps += 1;
             window_examples += batch.len();
-            if step % config.log_every == 0 {
+            if step.is_multiple_of(config.log_every) {
                 if let Some(log) = log.as_mut() {
                     log.log(&TrainRecord {
                         split: "train",

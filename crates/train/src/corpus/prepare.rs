@@ -287,12 +287,13 @@ fn write_corpus(
         let index = progress.documents;
         progress.documents += 1;
         let chunks = packer.pack(&document.paragraphs);
-        if valid.stats.chunks < config.max_valid_chunks && index % config.valid_every == 0 {
+        if valid.stats.chunks < config.max_valid_chunks && index.is_multiple_of(config.valid_every)
+        {
             valid.write_document(&chunks, config.max_valid_chunks)?;
         } else {
             train.write_document(&chunks, config.max_train_chunks.unwrap_or(u64::MAX))?;
         }
-        if progress.documents % PROGRESS_EVERY_DOCUMENTS == 0 {
+        if progress.documents.is_multiple_of(PROGRESS_EVERY_DOCUMENTS) {
             progress.bytes_read = reader.bytes_read();
             progress.train_chunks = train.stats.chunks;
             progress.valid_chunks = valid.stats.chunks;
