@@ -56,8 +56,16 @@ fn run(args: &[String]) -> Result<()> {
 }
 
 /// The workspace root (the parent of `xtask/`).
+///
+/// `cargo xtask` (= `cargo run -p xtask`) sets `CARGO_MANIFEST_DIR` for the process, naming
+/// the checkout it was run in; that wins over the path compiled in. Two checkouts sharing one
+/// target dir (as CI's clean clones do) can reuse each other's xtask binary, and the compiled
+/// path would then send every command to the other checkout's sources.
 fn project_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("src/main.rs").is_file() && dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
