@@ -349,12 +349,17 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
         ));
     };
     let prepared =
-        prepare_with_progress(&inputs, &out, &config, &mut on_progress).with_context(|| {
-            format!(
-                "preparing the corpus into {} (--replace-prepared replaces a corpus prepared \
-                 from other inputs or with another config)",
-                out.display()
-            )
+        prepare_with_progress(&inputs, &out, &config, &mut on_progress).map_err(|e| {
+            // Only a refused, different prepared corpus is what the flag is for.
+            let hint = match e {
+                hashformer_train::Error::OutputExists { .. } => {
+                    " (--replace-prepared replaces a corpus prepared from other inputs or with \
+                     another config)"
+                }
+                _ => "",
+            };
+            anyhow::Error::new(e)
+                .context(format!("preparing the corpus into {}{hint}", out.display()))
         })?;
     bar.finish_and_clear();
     let meta = prepared.meta();

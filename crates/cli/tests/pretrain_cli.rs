@@ -198,6 +198,10 @@ fn clear_errors_for_missing_corpus_and_backend() {
     );
     assert_eq!(code, 2);
     assert!(stderr.contains("no-such-corpus"), "{stderr}");
+    assert!(
+        !stderr.contains("--replace-prepared"),
+        "not that error: {stderr}"
+    );
     #[cfg(not(feature = "wgpu"))]
     {
         let (code, _, stderr) = hashformer(
