@@ -29,16 +29,10 @@ pub const DATA_VAR: &str = "HASHFORMER_DATA";
 /// When the data is missing and `CI=true`.
 #[track_caller]
 pub fn shared_data(needs: &str) -> Option<PathBuf> {
-    let root = std::env::var_os(DATA_VAR).map(PathBuf::from);
-    let wanted = root.as_ref().map(|r| r.join(needs));
-    if let (Some(root), Some(wanted)) = (&root, &wanted) {
-        if wanted.exists() {
-            return Some(root.clone());
-        }
-    }
-    let missing = match (&root, &wanted) {
-        (None, _) | (_, None) => format!("{DATA_VAR} is not set"),
-        (Some(_), Some(w)) => format!("{} does not exist", w.display()),
+    let missing = match std::env::var_os(DATA_VAR).map(PathBuf::from) {
+        Some(root) if root.join(needs).exists() => return Some(root),
+        Some(root) => format!("{} does not exist", root.join(needs).display()),
+        None => format!("{DATA_VAR} is not set"),
     };
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     assert!(
