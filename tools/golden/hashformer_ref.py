@@ -1,7 +1,7 @@
 """Independent Python reference for the hashing front end of HashFormers.
 
 This module re-implements, from the project specification
-(shared/docs/hashformer-spec.md, sections 2-4), everything that turns text
+(docs/method.md, sections 2-4), everything that turns text
 into the integers a HashFormer model consumes:
 
 * word pre-tokenisation (``str.lower`` + ``re.findall(r"\\w+|[^\\w\\s]+")``),

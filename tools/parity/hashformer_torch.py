@@ -1,6 +1,6 @@
 """A small, independent PyTorch implementation of the HashFormer models.
 
-Written from the project specification (shared/docs/hashformer-spec.md,
+Written from the project specification (docs/method.md,
 sections 4-8) to produce parity fixtures for the Rust/Burn implementation.
 It is not the authors' code and does not depend on ``transformers``.
 

@@ -1,4 +1,4 @@
-//! HashFormer-Add: one learned vector per (bit position, bit value), summed (spec §5.4;
+//! HashFormer-Add: one learned vector per (bit position, bit value), summed (method §5.4;
 //! reference `RobertaProjEmbeddingsDE`, code name `de`).
 
 use burn::nn::{Dropout, DropoutConfig, Linear};

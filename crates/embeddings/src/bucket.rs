@@ -1,4 +1,4 @@
-//! HashFormer-Emb and the vocabulary baseline: one id → one row of a table (spec §5.1;
+//! HashFormer-Emb and the vocabulary baseline: one id → one row of a table (method §5.1;
 //! reference `RobertaEmbeddings.word_embeddings`).
 
 use burn::module::Param;

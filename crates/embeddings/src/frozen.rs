@@ -1,4 +1,4 @@
-//! Frozen rows: the reference's `padding_idx` rows get no gradient (spec §10.4). Burn has no
+//! Frozen rows: the reference's `padding_idx` rows get no gradient (method §10.4). Burn has no
 //! `padding_idx`, so the look-up detaches the outputs that came from such a row: the row
 //! keeps its (random) initial value under gradient descent, as in PyTorch, while weight
 //! decay still reaches it, as with the reference's AdamW.

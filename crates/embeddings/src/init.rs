@@ -1,4 +1,4 @@
-//! The reference initialisation (spec §5.6; `RobertaPreTrainedModel._init_weights`):
+//! The reference initialisation (method §5.6; `RobertaPreTrainedModel._init_weights`):
 //! weights from a normal distribution with std `initializer_range` (0.02), truncated at
 //! ±2 std, like `torch.nn.init.trunc_normal_(w, 0, 0.02, a=-0.04, b=0.04)`.
 

@@ -1,4 +1,4 @@
-//! The closed set of input-embedding variants (spec §1.2, §5).
+//! The closed set of input-embedding variants (method §1.2, §5).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Parameter counts of the input layer, per part (spec §1.2, §5).
+//! Parameter counts of the input layer, per part (method §1.2, §5).
 
 use serde::Serialize;
 

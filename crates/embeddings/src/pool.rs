@@ -1,5 +1,5 @@
 //! HashFormer-Pool: 13 chunk embeddings of the signature, pooled with per-dimension softmax
-//! weights (spec §5.5; reference `RobertaConjEmbeddings`, code name `conj`).
+//! weights (method §5.5; reference `RobertaConjEmbeddings`, code name `conj`).
 
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig};

@@ -1,4 +1,4 @@
-//! HashFormer-Proj: the Pearson-correlation projection of the 128 bits (spec §5.3;
+//! HashFormer-Proj: the Pearson-correlation projection of the 128 bits (method §5.3;
 //! reference `RobertaProjEmbeddingsPCC` with `DropoutLinearCosNorm`, code name `pcc`).
 
 use burn::nn::Linear;

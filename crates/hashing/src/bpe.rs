@@ -1,4 +1,4 @@
-//! roberta-base byte-level BPE, used only to extract LSH features (spec §3.2; reference
+//! roberta-base byte-level BPE, used only to extract LSH features (method §3.2; reference
 //! `RobertaTokenizerFast.from_pretrained('roberta-base').tokenize`).
 //!
 //! Built from in-memory strings; [`crate::load`] reads them from a directory.

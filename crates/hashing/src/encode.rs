@@ -1,5 +1,5 @@
 //! Sequence construction: special tokens, the reference's truncation rule, padding,
-//! attention mask and RoBERTa position ids (spec §2.3, §4; reference `_proc_each`).
+//! attention mask and RoBERTa position ids (method §2.3, §4; reference `_proc_each`).
 
 use std::sync::Mutex;
 
@@ -65,7 +65,7 @@ pub fn layout_single<S: AsRef<str>>(words: &[S], max_length: usize) -> Layout<'_
     Layout { slots, attended }
 }
 
-/// How many words of each text of a pair the reference keeps (spec §2.3).
+/// How many words of each text of a pair the reference keeps (method §2.3).
 pub fn pair_truncation(n1: usize, n2: usize, max_length: usize) -> (usize, usize) {
     let budget = max_length - 4;
     if n1 + n2 <= budget {
@@ -146,7 +146,7 @@ pub struct IdSequence {
     pub position_ids: Vec<u32>,
 }
 
-/// An encoded sequence for HashFormer-Pool/Add/Proj (spec §4.2).
+/// An encoded sequence for HashFormer-Pool/Add/Proj (method §4.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashSequence {
     /// `[max_length]` special row: 0..=4 for special tokens, 5 for ordinary tokens.
@@ -410,7 +410,7 @@ mod tests {
 
     #[test]
     fn spec_parity_vector_l8() {
-        // Spec §11: `<s> hello world ! </s> <pad>×3` at L = 8.
+        // Method §11: `<s> hello world ! </s> <pad>×3` at L = 8.
         let enc = SequenceEncoder::new(Md5Hasher::default(), 8).unwrap();
         let ids = enc.encode_ids(TextInput::single("hello world!")).unwrap();
         assert_eq!(ids.input_ids, [0, 46797, 25238, 41048, 2, 1, 1, 1]);

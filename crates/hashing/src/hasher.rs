@@ -7,7 +7,7 @@ use crate::lsh::LshHasher;
 use crate::md5::Md5Hasher;
 use crate::signature::Signature;
 
-/// The hashing scheme of a HashFormer (spec §3).
+/// The hashing scheme of a HashFormer (method §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HashKind {

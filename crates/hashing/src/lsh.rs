@@ -1,4 +1,4 @@
-//! The LSH scheme (spec §3.2–§3.4; reference `LSHTokenizer._get_proj` for the 128-bit
+//! The LSH scheme (method §3.2–§3.4; reference `LSHTokenizer._get_proj` for the 128-bit
 //! SimHash and `LSHValueTokenizer._get_lsh` + `compute_ind` for the Emb_LSH bucket).
 //!
 //! A word's features are the roberta-base BPE pieces of the word and all its single-hyphen
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn spec_toy_bucket() {
-        // Spec §3.4: features [(100, 1.0), (2000, 0.5)] give bucket 32446.
+        // Method §3.4: features [(100, 1.0), (2000, 0.5)] give bucket 32446.
         let h = toy_hasher();
         let f = [
             Feature {

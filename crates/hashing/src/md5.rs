@@ -1,4 +1,4 @@
-//! The MD ("message digest") scheme: HMAC-MD5 with key `b"en"` (spec §3.1; reference
+//! The MD ("message digest") scheme: HMAC-MD5 with key `b"en"` (method §3.1; reference
 //! `Md5Tokenizer._get_md5`, `Md5ValueTokenizer._get_md5_value`).
 
 use hmac::{Hmac, KeyInit, Mac};

@@ -1,5 +1,5 @@
 //! A port of numpy's legacy `RandomState`: MT19937 seeded with `init_genrand`, the 53-bit
-//! uniform double and the Marsaglia polar Gaussian with its cached second value (spec §3.5).
+//! uniform double and the Marsaglia polar Gaussian with its cached second value (method §3.5).
 //!
 //! The LSH scheme draws its hyperplanes from `np.random.seed(id); np.random.normal(0, 1, 128)`
 //! and its rotator from seed 42, so this must be bit-exact with numpy.
@@ -149,7 +149,7 @@ mod tests {
         for (seed, first4, sum128) in cases {
             let draws = LegacyRandomState::new(seed).normals(128);
             assert_eq!(&draws[..4], &first4, "seed {seed}");
-            // numpy's `sum` of 128 values is pairwise; the spec's figure is printed to
+            // numpy's `sum` of 128 values is pairwise; method §3.5's figure is printed to
             // round-trip precision, so compare the sequential sum within a few ulps.
             let sum: f64 = draws.iter().sum();
             assert!(

@@ -1,4 +1,4 @@
-//! The 128-bit token signature shared by the MD5 and LSH schemes (spec §3.1, §3.3, §4.3).
+//! The 128-bit token signature shared by the MD5 and LSH schemes (method §3.1, §3.3, §4.3).
 
 use std::fmt;
 
@@ -52,7 +52,7 @@ impl Signature {
         })
     }
 
-    /// The bucket `(N mod buckets) + 5` of HashFormer-Emb_MD5 (spec §3.1).
+    /// The bucket `(N mod buckets) + 5` of HashFormer-Emb_MD5 (method §3.1).
     ///
     /// # Panics
     /// If `buckets` is 0.

@@ -1,4 +1,5 @@
-//! Special tokens, id offsets and the fixed sizes of the hash representations (spec §2.2, §3, §4.3).
+//! Special tokens, id offsets and the fixed sizes of the hash representations (method §2.2,
+//! §3, §4.3).
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ pub const NUM_SPECIAL_TOKENS: u32 = 5;
 /// Offset added to every hashed bucket so that buckets never collide with special ids.
 pub const HASH_ID_OFFSET: u32 = NUM_SPECIAL_TOKENS;
 
-/// The `spec` row value of an ordinary (hashed) token in Pool/Add/Proj inputs (spec §4.2).
+/// The `spec` row value of an ordinary (hashed) token in Pool/Add/Proj inputs (method §4.2).
 pub const ORDINARY_TOKEN_SPEC: u32 = 5;
 
 /// Default number of buckets of HashFormer-Emb (MD5 and LSH): ids lie in `5..50265`.
@@ -51,7 +52,7 @@ pub const DEFAULT_NUM_BUCKETS: u32 = 50_260;
 /// Width of a token signature in bits.
 pub const NUM_HASH_BITS: usize = 128;
 
-/// Number of Pool chunks of a signature: 12 chunks of 10 bits and one of 8 bits (spec §4.3).
+/// Number of Pool chunks of a signature: 12 chunks of 10 bits and one of 8 bits (method §4.3).
 pub const POOL_CHUNKS: usize = 13;
 
 /// Rows of Pool's shared component table: index 0 (specials) plus 1..=1024.

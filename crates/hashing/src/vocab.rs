@@ -1,6 +1,6 @@
 //! Sequence encoding for the BPE (vocabulary) baseline: roberta-base byte-level BPE ids with
 //! RoBERTa's special tokens, padded like the hash encoders so that every variant feeds the
-//! model the same tensors (spec §1.3, §4.1).
+//! model the same tensors (method §1.3, §4.1).
 //!
 //! Single text: `<s> pieces </s> <pad>…`, cut to `max_length − 2` pieces. Pair: RoBERTa's
 //! `<s> A </s></s> B </s>`, cut with HF's `longest_first` rule (one piece at a time from the

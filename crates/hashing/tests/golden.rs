@@ -1,6 +1,7 @@
 //! Golden-vector tests: every hashing output against values computed by the official
 //! reference code (`golden/reference-sample.jsonl`) and by our independent Python
-//! implementation of the spec (`golden/{glue,wiki,unicode}.jsonl`, see `golden/README.md`).
+//! implementation of the method, `docs/method.md` (`golden/{glue,wiki,unicode}.jsonl`, see
+//! `golden/README.md`).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Parity with an independent PyTorch implementation of the spec (`tools/parity/`): tiny
+//! Parity with an independent PyTorch implementation of the method (`docs/method.md`, `tools/parity/`): tiny
 //! models of all 8 HashFormer variants and the BPE baseline, loaded from the reference's
 //! safetensors layout, must reproduce PyTorch's hidden states and head logits (eval mode).
 //! Also: padding invariance, and the bad fixtures fail with the right errors.

@@ -1,4 +1,4 @@
-//! The word-level pre-tokeniser of HashFormers, with Python semantics (spec §2.1).
+//! The word-level pre-tokeniser of HashFormers, with Python semantics (method §2.1).
 //!
 //! The reference (`free_tokenizer.py`, every tokenizer class) does
 //! `re.findall(r"\w+|[^\w\s]+", text.lower())` under Python 3.11. Python's `\w`, `\s` and
