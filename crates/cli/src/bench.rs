@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::bench_step::step_config;
 use crate::data::data_root;
-use crate::pretrain::{model_config_for, Scheme, Size, Variant};
+use crate::pretrain::{model_config_for, Size};
+use crate::variant::{Scheme, Variant};
 
 /// One measurement (the schema shared with `tools/bench/torch_bench.py`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -487,7 +488,7 @@ fn markdown(records: &[Record]) -> String {
 
 /// Bar charts: training-step and batch-32 inference tokens/s per config and variant.
 fn charts(records: &[Record], out: &std::path::Path) -> Result<Vec<PathBuf>> {
-    use hashformer_train::plot::{bar_chart, BarSeries, PlotOptions};
+    use hashformer_report::{bar_chart, BarSeries, PlotOptions};
     let mut runners: Vec<String> = Vec::new();
     for r in records {
         if r.bench != "hashing" && !runners.contains(&runner(r)) {

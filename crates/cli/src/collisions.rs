@@ -7,22 +7,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
+use hashformer_corpus::{corpus_files, CorpusFormat, CorpusReader};
 use hashformer_hashing::{LshConfig, LshHasher, Md5Hasher, RobertaBpe, Signature, Words};
-use hashformer_train::corpus::{corpus_files, CorpusFormat, CorpusReader};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::data::roberta_dir;
-
-/// Hashing schemes.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CollisionScheme {
-    /// HMAC-MD5.
-    Md5,
-    /// LSH over roberta-base BPE pieces.
-    Lsh,
-}
+use crate::variant::Scheme;
 
 /// Arguments of `hashformer collisions`.
 #[derive(Debug, Args)]
@@ -32,7 +24,7 @@ pub struct CollisionsArgs {
     corpus: Vec<PathBuf>,
     /// Hashing scheme.
     #[arg(long, value_enum, default_value = "md5")]
-    scheme: CollisionScheme,
+    scheme: Scheme,
     /// Comma-separated bucket counts.
     #[arg(long, default_value = "50260", value_delimiter = ',')]
     buckets: Vec<u32>,
@@ -182,7 +174,7 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
         })
     };
     let (signatures, bucket_lists): (Vec<Signature>, Vec<Vec<u32>>) = match args.scheme {
-        CollisionScheme::Md5 => {
+        Scheme::Md5 => {
             let hasher = Md5Hasher::new(args.key.as_bytes(), 1)?;
             let sigs: Vec<Signature> = words.iter().map(|(w, _)| hasher.signature(w)).collect();
             let lists = args
@@ -192,7 +184,7 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
                 .collect();
             (sigs, lists)
         }
-        CollisionScheme::Lsh => {
+        Scheme::Lsh => {
             let dir = roberta_dir(args.roberta.as_deref())?;
             let bpe = || {
                 RobertaBpe::from_dir(&dir)
@@ -242,8 +234,8 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
         .collect();
     Ok(Report {
         scheme: match args.scheme {
-            CollisionScheme::Md5 => "md5",
-            CollisionScheme::Lsh => "lsh",
+            Scheme::Md5 => "md5",
+            Scheme::Lsh => "lsh",
         },
         tokens,
         distinct_words: words.len() as u64,

@@ -35,9 +35,7 @@ pub fn bpe_for(
     dir: Option<&std::path::Path>,
 ) -> Result<Option<hashformer_hashing::RobertaBpe>> {
     use anyhow::Context;
-    let needs = config.embedding_type == hashformer_embeddings::EmbeddingKind::Vocab
-        || config.hash_type == Some(hashformer_hashing::HashKind::Lsh);
-    if !needs {
+    if !config.needs_bpe() {
         return Ok(None);
     }
     let dir = roberta_dir(dir)?;

@@ -4,10 +4,10 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use hashformer_train::Pooling;
+use hashformer_infer::{Embedder, Pooling};
 use serde_json::json;
 
-use crate::model_dir::InferenceArgs;
+use crate::inference::InferenceArgs;
 
 /// How a vector is read off the last layer.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -36,28 +36,18 @@ pub struct EmbedArgs {
 /// # Errors
 /// A missing model directory, hashing errors, output errors.
 pub fn run(args: &EmbedArgs) -> Result<()> {
-    let (device, loaded, texts, examples) = args.input.prepare()?;
+    let run = args.input.prepare()?;
     let pooling = match args.pooling {
         PoolingArg::Mean => Pooling::Mean,
         PoolingArg::First => Pooling::First,
     };
-    let vectors = hashformer_train::embed(
-        &loaded.model.roberta,
-        loaded.config.embedding_type,
-        &loaded.encoder,
-        &examples,
-        pooling,
-        args.input.batch_size,
-        &device,
-    )?;
+    let embedder =
+        Embedder::from_pretrained_with(run.model.path(), run.options.clone(), &run.device)?
+            .with_pooling(pooling)
+            .with_normalize(args.normalize);
+    let vectors = embedder.embed_inputs(&run.inputs(args.input.pairs))?;
     let mut out = std::io::stdout().lock();
-    for (text, mut v) in texts.iter().zip(vectors) {
-        if args.normalize {
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|x| *x /= norm);
-            }
-        }
+    for (text, v) in run.texts.iter().zip(vectors) {
         writeln!(out, "{}", json!({"text": text, "vector": v}))?;
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! `hashformer evaluate`: a task's GLUE metrics for a prediction file against a gold file
-//! (spec §8). Predictions are matched to gold rows by index: the 0-based row number of the
+//! (method §8). Predictions are matched to gold rows by index: the 0-based row number of the
 //! gold (dev) file, as in GLUE test files' `index` column.
 
 use std::path::PathBuf;

@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use hashformer_embeddings::EmbeddingKind;
 use hashformer_glue::{run_glue, GlueObserver, GlueRunConfig, SeedResult, Task};
-use hashformer_model::{load_config, HashformerConfig};
-use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init, TextEncoder};
+use hashformer_model::{load_config, HashformerConfig, TextEncoder};
+use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;

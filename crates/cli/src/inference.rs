@@ -1,76 +1,16 @@
-//! Loading a checkpoint directory for `classify` and `embed`, with errors that say what is
-//! wrong with the directory and what to do about it.
+//! The arguments `classify` and `embed` share, turned into the inference library's options:
+//! the checkpoint directory, the texts (arguments or stdin), pairs, batch size, length,
+//! backend and where roberta-base's BPE is.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use burn::prelude::Device;
 use clap::Args;
-use hashformer_model::{HashformerConfig, HashformerForSequenceClassification, HfConfig};
-use hashformer_train::TextEncoder;
+use hashformer_infer::{InferenceOptions, ModelDir};
 
 use crate::backend::Backend;
 use crate::data::bpe_for;
-
-/// A checkpoint ready for inference.
-pub struct LoadedModel {
-    /// The model (a pre-trained encoder gets an untrained head, which `classify` refuses).
-    pub model: HashformerForSequenceClassification,
-    /// Its configuration.
-    pub config: HashformerConfig,
-    /// The text encoder for its variant.
-    pub encoder: TextEncoder,
-    /// Whether the checkpoint holds a trained classification head.
-    pub is_classifier: bool,
-}
-
-/// Loads `dir` (config.json + model.safetensors) onto `device`, with the encoder for
-/// `max_length`. The BPE baseline and LSH models read roberta-base from `roberta` or
-/// `$HASHFORMER_DATA/roberta-base`.
-///
-/// # Errors
-/// A missing directory or file, a config or weights that do not load, a missing BPE.
-pub fn load(
-    dir: &Path,
-    roberta: Option<&Path>,
-    max_length: usize,
-    device: &Device,
-) -> Result<LoadedModel> {
-    if !dir.is_dir() {
-        bail!(
-            "no model directory at {}: give a checkpoint directory, e.g. runs/NAME/model from \
-             `hashformer pretrain` or OUT/<task>/seed-0/best from `hashformer glue`",
-            dir.display()
-        );
-    }
-    for file in ["config.json", "model.safetensors"] {
-        if !dir.join(file).is_file() {
-            bail!(
-                "{} has no {file}: not a hashformers checkpoint (expected config.json and \
-                 model.safetensors)",
-                dir.display()
-            );
-        }
-    }
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path)
-        .with_context(|| format!("reading {}", config_path.display()))?;
-    let hf = HfConfig::parse(&text, &config_path)?;
-    let is_classifier = hf
-        .architectures
-        .iter()
-        .any(|a| a == HashformerForSequenceClassification::ARCHITECTURE);
-    let (model, config) = HashformerForSequenceClassification::from_pretrained(dir, None, device)
-        .with_context(|| format!("loading the model in {}", dir.display()))?;
-    let bpe = bpe_for(&config, roberta)?;
-    let encoder = TextEncoder::new(&config, max_length, bpe)?;
-    Ok(LoadedModel {
-        model,
-        config,
-        encoder,
-        is_classifier,
-    })
-}
 
 /// Texts from the arguments, or else one per line of stdin (empty lines skipped).
 ///
@@ -88,19 +28,6 @@ pub fn texts(args: &[String]) -> Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// A text, or a pair when `pairs` and the text holds a tab (`A<TAB>B`).
-pub fn example(text: &str, pairs: bool) -> hashformer_train::Example {
-    let (a, b) = match text.split_once('\t') {
-        Some((a, b)) if pairs => (a.to_owned(), Some(b.to_owned())),
-        _ => (text.to_owned(), None),
-    };
-    hashformer_train::Example {
-        text_a: a,
-        text_b: b,
-        target: None,
-    }
 }
 
 /// The model, texts and run options shared by `classify` and `embed`.
@@ -129,28 +56,52 @@ pub struct InferenceArgs {
     pub roberta: Option<PathBuf>,
 }
 
+/// What `classify` and `embed` run on.
+pub struct Prepared {
+    /// The backend's device.
+    pub device: Device,
+    /// The checked checkpoint directory.
+    pub model: ModelDir,
+    /// Options for the library, with the BPE when the model needs it.
+    pub options: InferenceOptions,
+    /// The texts, one per output line.
+    pub texts: Vec<String>,
+}
+
 impl InferenceArgs {
-    /// The device, the loaded model, the texts and their examples.
+    /// The device, the checked model directory, the options and the texts.
     ///
     /// # Errors
-    /// As [`load`] and [`texts`]; an unavailable backend.
-    pub fn prepare(
-        &self,
-    ) -> Result<(
-        Device,
-        LoadedModel,
-        Vec<String>,
-        Vec<hashformer_train::Example>,
-    )> {
-        let device = self.backend.device()?;
-        let loaded = load(
-            &self.model,
-            self.roberta.as_deref(),
-            self.max_length,
-            &device,
-        )?;
-        let texts = texts(&self.texts)?;
-        let examples = texts.iter().map(|t| example(t, self.pairs)).collect();
-        Ok((device, loaded, texts, examples))
+    /// A directory that is not a checkpoint, a config that does not load, a missing BPE, an
+    /// unavailable backend, stdin that cannot be read.
+    pub fn prepare(&self) -> Result<Prepared> {
+        let model = ModelDir::open(&self.model)?;
+        let config = hashformer_model::load_config(&self.model)
+            .with_context(|| format!("loading the model in {}", self.model.display()))?;
+        let options = InferenceOptions {
+            max_length: self.max_length,
+            batch_size: self.batch_size,
+            bpe: bpe_for(&config, self.roberta.as_deref())?,
+        };
+        Ok(Prepared {
+            device: self.backend.device()?,
+            model,
+            options,
+            texts: texts(&self.texts)?,
+        })
+    }
+}
+
+impl Prepared {
+    /// Each text as the library's input: a pair when `pairs` and the text holds a tab
+    /// (`A<TAB>B`), else the whole line.
+    pub fn inputs(&self, pairs: bool) -> Vec<hashformer_infer::TextInput<'_>> {
+        self.texts
+            .iter()
+            .map(|text| match text.split_once('\t') {
+                Some((a, b)) if pairs => hashformer_infer::TextInput::pair(a, b),
+                _ => hashformer_infer::TextInput::single(text),
+            })
+            .collect()
     }
 }

@@ -10,9 +10,10 @@ mod embed;
 mod evaluate;
 mod glue;
 mod hash;
-mod model_dir;
+mod inference;
 mod pretrain;
 mod size;
+mod variant;
 
 use std::process::ExitCode;
 

@@ -7,54 +7,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use hashformer_embeddings::EmbeddingKind;
-use hashformer_hashing::HashKind;
-use hashformer_model::HashformerConfig;
-use hashformer_train::corpus::{prepare_with_progress, PrepareConfig, PrepareProgress};
+use hashformer_corpus::{prepare_with_progress, PrepareConfig, PrepareProgress, Split};
+use hashformer_model::{HashformerConfig, TextEncoder};
 use hashformer_train::{
     pretrain, AdamWConfig, Decay, EvalReport, LrSchedule, Objective, Observer, PretrainConfig,
-    RunOptions, StepReport, TextEncoder,
+    RunOptions, StepReport,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
 use crate::data::{bpe_for, data_root};
-
-/// The variant to pre-train.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Variant {
-    /// HashFormer-Emb: a bucket table.
-    Emb,
-    /// HashFormer-Pool: 13 pooled chunk tables.
-    Pool,
-    /// HashFormer-Add: a linear map of the ±1 bits.
-    Add,
-    /// HashFormer-Proj: the Pearson projection of the bits.
-    Proj,
-    /// The BPE vocabulary baseline (roberta-base ids).
-    Bpe,
-}
-
-impl Variant {
-    fn kind(self) -> EmbeddingKind {
-        match self {
-            Self::Emb => EmbeddingKind::Emb,
-            Self::Pool => EmbeddingKind::Pool,
-            Self::Add => EmbeddingKind::Add,
-            Self::Proj => EmbeddingKind::Proj,
-            Self::Bpe => EmbeddingKind::Vocab,
-        }
-    }
-}
-
-/// Hashing scheme.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Scheme {
-    /// HMAC-MD5.
-    Md5,
-    /// Locality-sensitive hashing over BPE features.
-    Lsh,
-}
+use crate::variant::{Scheme, Variant};
 
 /// Model size preset.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -210,12 +173,7 @@ pub enum ScheduleArg {
 
 /// The preset `size` for `variant` hashed with `scheme`.
 pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> HashformerConfig {
-    let kind = variant.kind();
-    let hash = match (kind, scheme) {
-        (EmbeddingKind::Vocab, _) => None,
-        (_, Scheme::Md5) => Some(HashKind::Md5),
-        (_, Scheme::Lsh) => Some(HashKind::Lsh),
-    };
+    let (kind, hash) = variant.with_scheme(scheme);
     match size {
         Size::Tiny => HashformerConfig::tiny(kind, hash),
         Size::Small => HashformerConfig::small(kind, hash),
@@ -352,7 +310,7 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
         prepare_with_progress(&inputs, &out, &config, &mut on_progress).map_err(|e| {
             // Only a refused, different prepared corpus is what the flag is for.
             let hint = match e {
-                hashformer_train::Error::OutputExists { .. } => {
+                hashformer_corpus::Error::OutputExists { .. } => {
                     " (--replace-prepared replaces a corpus prepared from other inputs or with \
                      another config)"
                 }
@@ -366,8 +324,8 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
     eprintln!(
         "corpus {}: {} training and {} held-out sequences",
         out.display(),
-        meta.stats(hashformer_train::corpus::Split::Train).chunks,
-        meta.stats(hashformer_train::corpus::Split::Valid).chunks
+        meta.stats(Split::Train).chunks,
+        meta.stats(Split::Valid).chunks
     );
     Ok(out)
 }

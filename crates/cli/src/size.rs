@@ -1,30 +1,12 @@
 //! `hashformer size`: parameter and memory breakdown of a model configuration.
 
 use anyhow::Result;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use hashformer_embeddings::EmbeddingKind;
-use hashformer_hashing::HashKind;
 use hashformer_model::HashformerConfig;
 use serde_json::json;
 
-/// Embedding variants on the command line.
-#[derive(Clone, Copy, ValueEnum)]
-enum Variant {
-    Emb,
-    Pool,
-    Add,
-    Proj,
-    /// The vocabulary (roberta-base BPE) baseline.
-    #[value(alias = "vocab")]
-    Bpe,
-}
-
-/// Hashing schemes on the command line.
-#[derive(Clone, Copy, ValueEnum)]
-enum Scheme {
-    Md5,
-    Lsh,
-}
+use crate::variant::{Scheme, Variant};
 
 /// Arguments of `hashformer size`.
 #[derive(Args)]
@@ -56,21 +38,11 @@ pub struct SizeArgs {
 }
 
 fn config(args: &SizeArgs) -> Result<HashformerConfig> {
-    let (kind, hash) = match args.variant {
-        Variant::Emb => (EmbeddingKind::Emb, true),
-        Variant::Pool => (EmbeddingKind::Pool, true),
-        Variant::Add => (EmbeddingKind::Add, true),
-        Variant::Proj => (EmbeddingKind::Proj, true),
-        Variant::Bpe => (EmbeddingKind::Vocab, false),
-    };
-    let scheme = match args.scheme {
-        Scheme::Md5 => HashKind::Md5,
-        Scheme::Lsh => HashKind::Lsh,
-    };
+    let (kind, hash) = args.variant.with_scheme(args.scheme);
     let heads = args.heads.unwrap_or((args.hidden / 64).max(1));
     let intermediate = args.intermediate.unwrap_or(4 * args.hidden);
     let config = HashformerConfig::new(kind, args.hidden, args.layers, heads, intermediate)
-        .with_hash_type(hash.then_some(scheme))
+        .with_hash_type(hash)
         .with_num_buckets(args.buckets);
     config.validate()?;
     Ok(config)

@@ -94,13 +94,12 @@ fn wgpu_matches_cpu_for_every_variant() {
 #[test]
 fn wgpu_pretraining_steps_match_cpu() {
     let _guard = CPU_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    use hashformer_corpus::{prepare, PrepareConfig};
     use hashformer_embeddings::EmbeddingKind;
     use hashformer_hashing::HashKind;
-    use hashformer_model::HashformerConfig;
-    use hashformer_train::corpus::{prepare, PrepareConfig};
+    use hashformer_model::{HashformerConfig, TextEncoder};
     use hashformer_train::{
         pretrain, AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig, RunOptions,
-        TextEncoder,
     };
 
     let dir = TempDir::new("wgpu-train");

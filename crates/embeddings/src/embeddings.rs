@@ -1,5 +1,5 @@
 //! The full input layer of a HashFormer: token part (table, or hash part plus the special
-//! table) + position + token type, then LayerNorm and dropout (spec §5; reference
+//! table) + position + token type, then LayerNorm and dropout (method §5; reference
 //! `RobertaEmbeddings`, `RobertaConjEmbeddings`, `RobertaProjEmbeddingsDE`/`PCC`).
 
 use burn::module::Param;
@@ -208,7 +208,7 @@ impl HashformerEmbeddings {
             }
             (module, tokens) => panic!(
                 "embedding input does not match the model: {} module, {} input",
-                module_name(module),
+                module.name(),
                 input_name(&tokens)
             ),
         };
@@ -236,12 +236,26 @@ impl HashformerEmbeddings {
     }
 }
 
-fn module_name(m: &TokenEmbedding) -> &'static str {
-    match m {
-        TokenEmbedding::Bucket(_) => "Emb/Vocab",
-        TokenEmbedding::Pool(_) => "Pool",
-        TokenEmbedding::Add(_) => "Add",
-        TokenEmbedding::Proj(_) => "Proj",
+impl TokenEmbedding {
+    /// The module's name: `Emb/Vocab`, `Pool`, `Add` or `Proj`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Bucket(_) => "Emb/Vocab",
+            Self::Pool(_) => "Pool",
+            Self::Add(_) => "Add",
+            Self::Proj(_) => "Proj",
+        }
+    }
+
+    /// Whether this module reads the input of `kind` (a bucket table reads the ids of Emb and
+    /// of the BPE baseline alike).
+    pub fn reads(&self, kind: EmbeddingKind) -> bool {
+        match self {
+            Self::Bucket(_) => kind.takes_ids(),
+            Self::Pool(_) => kind == EmbeddingKind::Pool,
+            Self::Add(_) => kind == EmbeddingKind::Add,
+            Self::Proj(_) => kind == EmbeddingKind::Proj,
+        }
     }
 }
 

@@ -134,14 +134,15 @@ pub enum Error {
         name: String,
     },
     /// Fine-tuning failed.
-    #[error("{task}, seed {seed}: {message}")]
+    #[error("{task}, seed {seed}: fine-tuning failed")]
     Train {
         /// The task.
         task: Task,
         /// The seed.
         seed: u64,
         /// The training error.
-        message: String,
+        #[source]
+        source: hashformer_train::Error,
     },
     /// A results file ([`crate::merge_results`]) or a seed's `result.json` cannot be used.
     #[error("{}: {message}", path.display())]

@@ -1,16 +1,16 @@
 //! A task's reported metrics from predictions and gold labels, predictions matched to gold
-//! examples by index, and the GLUE score (spec §8; GLUE leaderboard conventions: a task with
+//! examples by index, and the GLUE score (method §8; GLUE leaderboard conventions: a task with
 //! two metrics scores their mean, MNLI scores the mean of matched and mismatched, and the
 //! GLUE score is the mean over the nine tasks, AX left out).
 
 use std::collections::HashMap;
 
+use hashformer_train::{Example, Target};
 use serde::de::{Deserialize, Deserializer, Error as _};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::error::{Error, Result};
 use crate::metrics::{accuracy, f1, matthews, pearson, spearman};
-use crate::read::{Example, Label};
 use crate::submit::Prediction;
 use crate::task::{LabelKind, Metric, Task};
 
@@ -32,7 +32,7 @@ impl TaskMetrics {
     /// [`Error::LengthMismatch`], [`Error::Empty`], and [`Error::LabelMismatch`] for a label
     /// that does not fit the task (a score for a classification, a class index past the
     /// task's classes, a class or a non-finite score for STS-B).
-    pub fn compute(task: Task, predictions: &[Label], gold: &[Label]) -> Result<Self> {
+    pub fn compute(task: Task, predictions: &[Target], gold: &[Target]) -> Result<Self> {
         if predictions.len() != gold.len() {
             return Err(Error::LengthMismatch {
                 predictions: predictions.len(),
@@ -41,11 +41,11 @@ impl TaskMetrics {
         }
         let values = match task.label_kind() {
             LabelKind::Classification { file_labels, .. } => {
-                let classes = |labels: &[Label]| -> Result<Vec<usize>> {
+                let classes = |labels: &[Target]| -> Result<Vec<usize>> {
                     labels
                         .iter()
                         .map(|&l| match l {
-                            Label::Class(c) if c < file_labels.len() => Ok(c),
+                            Target::Class(c) if c < file_labels.len() => Ok(c),
                             other => Err(mismatch(task, other, "a class index")),
                         })
                         .collect()
@@ -65,11 +65,11 @@ impl TaskMetrics {
                     .collect::<Result<Vec<_>>>()?
             }
             LabelKind::Regression { .. } => {
-                let scores = |labels: &[Label]| -> Result<Vec<f64>> {
+                let scores = |labels: &[Target]| -> Result<Vec<f64>> {
                     labels
                         .iter()
                         .map(|&l| match l {
-                            Label::Score(s) if s.is_finite() => Ok(f64::from(s)),
+                            Target::Score(s) if s.is_finite() => Ok(f64::from(s)),
                             other => Err(mismatch(task, other, "a finite score")),
                         })
                         .collect()
@@ -123,7 +123,7 @@ impl TaskMetrics {
     }
 }
 
-fn mismatch(task: Task, label: Label, expected: &str) -> Error {
+fn mismatch(task: Task, label: Target, expected: &str) -> Error {
     Error::LabelMismatch {
         task,
         label: format!("{label:?}"),
@@ -203,7 +203,7 @@ impl<'de> Deserialize<'de> for TaskMetrics {
 /// [`Error::MissingPredictions`]; [`Error::LabelMismatch`] for a gold example without a
 /// label or a label that does not fit; those of [`TaskMetrics::compute`].
 pub fn evaluate(task: Task, gold: &[Example], predictions: &[Prediction]) -> Result<TaskMetrics> {
-    let mut by_index: HashMap<u64, Label> = HashMap::with_capacity(predictions.len());
+    let mut by_index: HashMap<u64, Target> = HashMap::with_capacity(predictions.len());
     for p in predictions {
         if by_index.insert(p.index, p.label).is_some() {
             return Err(Error::RepeatedIndex {
@@ -223,7 +223,7 @@ pub fn evaluate(task: Task, gold: &[Example], predictions: &[Prediction]) -> Res
                 index: ex.index,
             });
         }
-        let label = ex.label.ok_or_else(|| Error::LabelMismatch {
+        let label = ex.target.ok_or_else(|| Error::LabelMismatch {
             task,
             label: "None".to_owned(),
             expected: format!("a gold label for index {}", ex.index),
@@ -341,8 +341,8 @@ impl Serialize for GlueScore {
 mod tests {
     use super::*;
 
-    fn classes(v: &[usize]) -> Vec<Label> {
-        v.iter().map(|&c| Label::Class(c)).collect()
+    fn classes(v: &[usize]) -> Vec<Target> {
+        v.iter().map(|&c| Target::Class(c)).collect()
     }
 
     fn gold(labels: &[usize]) -> Vec<Example> {
@@ -353,7 +353,7 @@ mod tests {
                 index: i as u64,
                 text_a: String::new(),
                 text_b: None,
-                label: Some(Label::Class(c)),
+                target: Some(Target::Class(c)),
             })
             .collect()
     }
@@ -363,7 +363,7 @@ mod tests {
             .iter()
             .map(|&(index, c)| Prediction {
                 index,
-                label: Label::Class(c),
+                label: Target::Class(c),
             })
             .collect()
     }
@@ -407,12 +407,12 @@ mod tests {
             ),
             "{err}"
         );
-        let err = TaskMetrics::compute(Task::Stsb, &classes(&[1]), &[Label::Score(1.0)]);
+        let err = TaskMetrics::compute(Task::Stsb, &classes(&[1]), &[Target::Score(1.0)]);
         assert!(matches!(err, Err(Error::LabelMismatch { .. })));
         let ok = TaskMetrics::compute(
             Task::Stsb,
-            &[Label::Score(1.0), Label::Score(2.0)],
-            &[Label::Score(0.0), Label::Score(5.0)],
+            &[Target::Score(1.0), Target::Score(2.0)],
+            &[Target::Score(0.0), Target::Score(5.0)],
         )
         .unwrap();
         let metrics: Vec<Metric> = ok.values().iter().map(|&(m, _)| m).collect();

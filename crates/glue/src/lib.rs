@@ -11,7 +11,8 @@ mod tsv;
 
 pub use error::{Error, Position, Result};
 pub use evaluate::{evaluate, GlueScore, TaskMetrics};
-pub use read::{read_file, read_from, read_split, Example, Label};
+pub use hashformer_train::{Example, Target};
+pub use read::{read_file, read_from, read_split};
 pub use run::{
     markdown, merge_results, run_glue, write_glue_results, GlueObserver, GlueResults,
     GlueRunConfig, SeedResult, TaskResult,

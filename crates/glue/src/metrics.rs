@@ -1,4 +1,4 @@
-//! The GLUE metrics, in f64, with sklearn's and scipy's definitions (spec §8; the reference
+//! The GLUE metrics, in f64, with sklearn's and scipy's definitions (method §8; the reference
 //! calls HF `glue_compute_metrics`, which calls `sklearn.metrics` and `scipy.stats`). Checked
 //! against values sklearn 1.9 and scipy 1.17 computed (`tests/fixtures/metrics.json`, made by
 //! `tools/glue_metrics/make_fixtures.py`).

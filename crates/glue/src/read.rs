@@ -1,4 +1,4 @@
-//! Readers of the official GLUE TSV files (spec §8): columns are found by header name, so the
+//! Readers of the official GLUE TSV files (method §8): columns are found by header name, so the
 //! 16-column GLUE MNLI layout and reduced copies read alike; CoLA's train and dev files have no
 //! header and 4 columns (`source`, `label`, `original_mark`, `sentence`). Mirrors the HF
 //! `datasets` GLUE loader the reference uses, except that a malformed row is an error naming
@@ -9,33 +9,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use hashformer_train::{Example, Target};
+
 use crate::error::{Error, Position, Result};
 use crate::task::{LabelKind, Split, Task};
 use crate::tsv::{fields, unique_index, Header, Lines};
-
-/// A gold label or a prediction.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Label {
-    /// A class index into the task's label strings ([`LabelKind::Classification`]).
-    Class(usize),
-    /// A regression score (STS-B).
-    Score(f32),
-}
-
-/// One row of a GLUE file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Example {
-    /// For train and dev files the 0-based row number (HF `datasets`' `idx`, which GLUE dev
-    /// files' own `index` columns equal); for test files the `index` column (`id` for QQP),
-    /// which submissions must echo.
-    pub index: u64,
-    /// The first (or only) text, verbatim (SST-2's trailing spaces included).
-    pub text_a: String,
-    /// The second text of a sentence-pair task.
-    pub text_b: Option<String>,
-    /// The gold label; `None` in test files.
-    pub label: Option<Label>,
-}
 
 /// CoLA's train and dev files have no header; these names stand in for it.
 const COLA_COLUMNS: [&str; 4] = ["source", "label", "original_mark", "sentence"];
@@ -59,13 +37,13 @@ pub(crate) fn parse_label(
     name: &str,
     range: ScoreRange,
     at: Position,
-) -> Result<Label> {
+) -> Result<Target> {
     let (parsed, expected) = match task.label_kind() {
         LabelKind::Classification { file_labels, .. } => (
             file_labels
                 .iter()
                 .position(|&l| l == field)
-                .map(Label::Class),
+                .map(Target::Class),
             one_of(file_labels),
         ),
         LabelKind::Regression { min, max } => {
@@ -77,7 +55,7 @@ pub(crate) fn parse_label(
                 ScoreRange::Task => format!("a number from {min} to {max}"),
                 ScoreRange::Finite => "a finite number".to_owned(),
             };
-            (score.map(Label::Score), expected)
+            (score.map(Target::Score), expected)
         }
     };
     parsed.ok_or_else(|| Error::BadField {
@@ -175,7 +153,7 @@ pub fn read_from<R: BufRead>(
             index,
             text_a: f[a].to_owned(),
             text_b: b.map(|i| f[i].to_owned()),
-            label,
+            target: label,
         });
     }
     Ok(examples)
@@ -189,12 +167,12 @@ mod tests {
         read_from(text.as_bytes(), Path::new("X/dev.tsv"), task, split)
     }
 
-    fn ex(index: u64, a: &str, b: Option<&str>, label: Option<Label>) -> Example {
+    fn ex(index: u64, a: &str, b: Option<&str>, target: Option<Target>) -> Example {
         Example {
             index,
             text_a: a.into(),
             text_b: b.map(Into::into),
-            label,
+            target,
         }
     }
 
@@ -204,24 +182,24 @@ mod tests {
         assert_eq!(
             read(Task::Cola, Split::Dev, cola).unwrap(),
             [
-                ex(0, "The sailors rode.", None, Some(Label::Class(1))),
-                ex(1, "Rode \"the\" sailors.", None, Some(Label::Class(0))),
+                ex(0, "The sailors rode.", None, Some(Target::Class(1))),
+                ex(1, "Rode \"the\" sailors.", None, Some(Target::Class(0))),
             ]
         );
         let mrpc = "\u{feff}Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\r\n1\t1\t2\t\"A\tB\r\n";
         assert_eq!(
             read(Task::Mrpc, Split::Train, mrpc).unwrap(),
-            [ex(0, "\"A", Some("B"), Some(Label::Class(1)))]
+            [ex(0, "\"A", Some("B"), Some(Target::Class(1)))]
         );
         let mnli = "index\tgold_label\tsentence2\tsentence1\n7\tcontradiction\th\tp\n";
         assert_eq!(
             read(Task::MnliMismatched, Split::Dev, mnli).unwrap(),
-            [ex(0, "p", Some("h"), Some(Label::Class(2)))]
+            [ex(0, "p", Some("h"), Some(Target::Class(2)))]
         );
         let stsb = "index\tsentence1\tsentence2\tscore\n0\ta\tb\t3.800\n";
         assert_eq!(
             read(Task::Stsb, Split::Dev, stsb).unwrap(),
-            [ex(0, "a", Some("b"), Some(Label::Score(3.8)))]
+            [ex(0, "a", Some("b"), Some(Target::Score(3.8)))]
         );
         let qqp_test = "id\tquestion1\tquestion2\n5\tq1\tq2\n3\tr1\tr2\n";
         assert_eq!(

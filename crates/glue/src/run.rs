@@ -1,4 +1,4 @@
-//! Fine-tuning on GLUE tasks with several seeds, the reference's way (spec §8): train on the
+//! Fine-tuning on GLUE tasks with several seeds, the reference's way (method §8): train on the
 //! train split, evaluate on dev during training, keep the best-on-dev model and its outputs,
 //! report each seed and the median, and write `results.json` and `results.md`.
 
@@ -6,14 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
-use hashformer_train::{
-    finetune, FinetuneConfig, FinetuneObserver, Init, Output, Target, TextEncoder,
-};
+use hashformer_model::TextEncoder;
+use hashformer_train::{finetune, FinetuneConfig, FinetuneObserver, Init, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::evaluate::{GlueScore, TaskMetrics};
-use crate::read::{read_split, Example, Label};
+use crate::read::read_split;
 use crate::task::{LabelKind, Split, Task};
 
 /// What to run.
@@ -83,31 +82,6 @@ pub trait GlueObserver: FinetuneObserver {
 
 impl GlueObserver for () {}
 
-fn target(task: Task, label: Option<Label>) -> Option<Target> {
-    match (task.label_kind(), label) {
-        (_, None) => None,
-        (_, Some(Label::Class(c))) => Some(Target::Class(c)),
-        (_, Some(Label::Score(s))) => Some(Target::Score(s)),
-    }
-}
-
-fn label(output: Output) -> Label {
-    match output {
-        Target::Class(c) => Label::Class(c),
-        Target::Score(s) => Label::Score(s),
-    }
-}
-
-fn examples(task: Task, rows: &[Example]) -> Vec<hashformer_train::Example> {
-    rows.iter()
-        .map(|e| hashformer_train::Example {
-            text_a: e.text_a.clone(),
-            text_b: e.text_b.clone(),
-            target: target(task, e.label),
-        })
-        .collect()
-}
-
 /// The names `classify` shows: the task's class names, or the STS-B score's name.
 fn label_names(task: Task) -> Vec<String> {
     match task.label_kind() {
@@ -149,10 +123,9 @@ pub fn run_glue(
     let started = std::time::Instant::now();
     let mut results = Vec::new();
     for &task in &config.tasks {
-        let train_rows = read_split(glue_dir, task, Split::Train)?;
-        let dev_rows = read_split(glue_dir, task, Split::Dev)?;
-        let (train, dev) = (examples(task, &train_rows), examples(task, &dev_rows));
-        let gold: Vec<Label> = dev_rows.iter().filter_map(|e| e.label).collect();
+        let train = read_split(glue_dir, task, Split::Train)?;
+        let dev = read_split(glue_dir, task, Split::Dev)?;
+        let gold: Vec<Target> = dev.iter().filter_map(|e| e.target).collect();
         let num_labels = match task.label_kind() {
             LabelKind::Regression { .. } => 1,
             kind => kind.num_labels(),
@@ -176,9 +149,8 @@ pub fn run_glue(
                 seeds.push(result);
                 continue;
             }
-            let score = |outs: &[Output]| {
-                let predicted: Vec<Label> = outs.iter().copied().map(label).collect();
-                TaskMetrics::compute(task, &predicted, &gold).map_or(f64::NAN, |m| m.score())
+            let score = |predicted: &[Target]| {
+                TaskMetrics::compute(task, predicted, &gold).map_or(f64::NAN, |m| m.score())
             };
             let summary = finetune(
                 init,
@@ -192,13 +164,8 @@ pub fn run_glue(
                 device,
                 observer,
             )
-            .map_err(|e| Error::Train {
-                task,
-                seed,
-                message: e.to_string(),
-            })?;
-            let predicted: Vec<Label> = summary.best_outputs.iter().copied().map(label).collect();
-            let metrics = TaskMetrics::compute(task, &predicted, &gold)?;
+            .map_err(|source| Error::Train { task, seed, source })?;
+            let metrics = TaskMetrics::compute(task, &summary.best_outputs, &gold)?;
             let result = SeedResult {
                 seed,
                 metrics,
@@ -505,8 +472,8 @@ mod tests {
             seed,
             metrics: TaskMetrics::compute(
                 task,
-                &[Label::Class(usize::from(value > 0.5))],
-                &[Label::Class(1)],
+                &[Target::Class(usize::from(value > 0.5))],
+                &[Target::Class(1)],
             )
             .unwrap(),
             best_step: 1,

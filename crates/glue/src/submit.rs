@@ -10,11 +10,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Write};
 use std::path::Path;
 
+use hashformer_train::Target;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::error::{Error, Result};
-use crate::read::{parse_label, Label, ScoreRange};
+use crate::read::{parse_label, ScoreRange};
 use crate::task::{LabelKind, Task};
 use crate::tsv::{fields, unique_index, Header, Lines};
 
@@ -27,22 +28,22 @@ pub struct Prediction {
     /// The example's index ([`crate::Example::index`]).
     pub index: u64,
     /// The predicted class or score.
-    pub label: Label,
+    pub label: Target,
 }
 
 /// The label as a prediction file writes it.
-fn format_label(task: Task, label: Label) -> Result<String> {
+fn format_label(task: Task, label: Target) -> Result<String> {
     let mismatch = |expected: String| Error::LabelMismatch {
         task,
         label: format!("{label:?}"),
         expected,
     };
     match (task.label_kind(), label) {
-        (LabelKind::Classification { file_labels, .. }, Label::Class(c)) => file_labels
+        (LabelKind::Classification { file_labels, .. }, Target::Class(c)) => file_labels
             .get(c)
             .map(|&s| s.to_owned())
             .ok_or_else(|| mismatch(format!("a class below {}", file_labels.len()))),
-        (LabelKind::Regression { min, max }, Label::Score(s)) if s.is_finite() => {
+        (LabelKind::Regression { min, max }, Target::Score(s)) if s.is_finite() => {
             Ok(format!("{:.3}", s.clamp(min, max)))
         }
         (LabelKind::Classification { .. }, _) => Err(mismatch("a class".to_owned())),
@@ -133,10 +134,10 @@ pub fn read_predictions_from<R: BufRead>(
 /// A GLUE submission being put together: one prediction file per task.
 ///
 /// ```
-/// use hashformer_glue::{Label, Prediction, Submission, Task};
+/// use hashformer_glue::{Target, Prediction, Submission, Task};
 ///
 /// let mut submission = Submission::new();
-/// let preds = [Prediction { index: 0, label: Label::Class(1) }];
+/// let preds = [Prediction { index: 0, label: Target::Class(1) }];
 /// submission.add(Task::Sst2, &preds)?;
 /// assert_eq!(submission.file(Task::Sst2), Some(&b"index\tprediction\n0\t1\n"[..]));
 /// assert_eq!(submission.missing().len(), 10);
@@ -217,7 +218,7 @@ mod tests {
     fn class(index: u64, c: usize) -> Prediction {
         Prediction {
             index,
-            label: Label::Class(c),
+            label: Target::Class(c),
         }
     }
 
@@ -240,7 +241,7 @@ mod tests {
             written(Task::Cola, &[class(0, 1)]).unwrap(),
             "index\tprediction\n0\t1\n"
         );
-        let scores = [-0.5, 2.0, 2.12345, 7.0].map(Label::Score);
+        let scores = [-0.5, 2.0, 2.12345, 7.0].map(Target::Score);
         let preds: Vec<_> = (0..4)
             .map(|i| Prediction {
                 index: i,
@@ -268,7 +269,7 @@ mod tests {
         );
         let nan = Prediction {
             index: 0,
-            label: Label::Score(f32::NAN),
+            label: Target::Score(f32::NAN),
         };
         assert!(matches!(
             written(Task::Stsb, &[nan]),
@@ -301,7 +302,7 @@ mod tests {
             back.unwrap(),
             [Prediction {
                 index: 4,
-                label: Label::Score(-7.5)
+                label: Target::Score(-7.5)
             }]
         );
     }

@@ -1,5 +1,5 @@
 //! The GLUE tasks: where their files are, which columns hold text and labels, the label strings
-//! in class order, the submission file names and the metrics GLUE reports. Spec §8; the reference
+//! in class order, the submission file names and the metrics GLUE reports. Method §8; the reference
 //! loads GLUE through HF `datasets` (`load_dataset("glue", …)`), so class indices here are that
 //! loader's `ClassLabel` ids.
 
@@ -256,7 +256,7 @@ impl Task {
         }
     }
 
-    /// The one metric the reference reports (spec §8, `report_metrics_dict`): CoLA MCC, QQP F1,
+    /// The one metric the reference reports (method §8, `report_metrics_dict`): CoLA MCC, QQP F1,
     /// STS-B Spearman, accuracy elsewhere (MRPC included). AX: MCC.
     pub fn reference_metric(self) -> Metric {
         match self {

@@ -1,4 +1,4 @@
-//! Lines and fields of GLUE's tab-separated files, as GLUE writes them (spec §8; the HF loader
+//! Lines and fields of GLUE's tab-separated files, as GLUE writes them (method §8; the HF loader
 //! reads them with `csv.QUOTE_NONE`): fields split on `\t` only, `"` is an ordinary character,
 //! a UTF-8 byte-order mark before the header is dropped (MRPC has one), `\r\n` is read as `\n`,
 //! and the last line may lack its newline (CoLA's dev file does). Empty lines at the end of a

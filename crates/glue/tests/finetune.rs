@@ -6,11 +6,11 @@ mod common;
 use burn::prelude::Device;
 use hashformer_embeddings::EmbeddingKind;
 use hashformer_glue::{
-    read_split, run_glue, GlueRunConfig, Label, SeedResult, Split, Task, TaskMetrics,
+    read_split, run_glue, GlueRunConfig, SeedResult, Split, Target, Task, TaskMetrics,
 };
 use hashformer_hashing::HashKind;
-use hashformer_model::{HashformerConfig, HashformerForSequenceClassification};
-use hashformer_train::{predict, FinetuneConfig, Init, Target, TextEncoder};
+use hashformer_model::{HashformerConfig, HashformerForSequenceClassification, TextEncoder};
+use hashformer_train::{predict, FinetuneConfig, Init};
 
 /// The same seeds with the same metrics, up to the last bit that a JSON round trip may lose.
 fn assert_same(a: &[SeedResult], b: &[SeedResult]) {
@@ -127,41 +127,16 @@ fn wnli_runs_reproducibly_resumes_merges_and_its_best_model_ignores_padding() {
     let best = out.join("WNLI/seed-0/best");
     let (classifier, _) =
         HashformerForSequenceClassification::from_pretrained(&best, None, &device).unwrap();
-    let dev_rows = read_split(&glue, Task::Wnli, Split::Dev).unwrap();
-    let dev: Vec<hashformer_train::Example> = dev_rows
-        .iter()
-        .map(|e| hashformer_train::Example {
-            text_a: e.text_a.clone(),
-            text_b: e.text_b.clone(),
-            target: e.label.map(|l| match l {
-                Label::Class(c) => Target::Class(c),
-                Label::Score(s) => Target::Score(s),
-            }),
-        })
-        .collect();
+    let dev = read_split(&glue, Task::Wnli, Split::Dev).unwrap();
     let outputs = |batch| {
-        predict(
-            &classifier,
-            EmbeddingKind::Proj,
-            &encoder,
-            &dev,
-            batch,
-            &device,
-        )
-        .unwrap()
-        .0
+        predict(&classifier, &encoder, &dev, batch, &device)
+            .unwrap()
+            .0
     };
     let (one, many) = (outputs(1), outputs(71));
     assert_eq!(one, many, "predictions depend on batching/padding");
-    let predicted: Vec<Label> = one
-        .iter()
-        .map(|o| match o {
-            Target::Class(c) => Label::Class(*c),
-            Target::Score(s) => Label::Score(*s),
-        })
-        .collect();
-    let gold: Vec<Label> = dev_rows.iter().filter_map(|e| e.label).collect();
-    let metrics = TaskMetrics::compute(Task::Wnli, &predicted, &gold).unwrap();
+    let gold: Vec<Target> = dev.iter().filter_map(|e| e.target).collect();
+    let metrics = TaskMetrics::compute(Task::Wnli, &one, &gold).unwrap();
     assert_eq!(metrics, wnli.seeds[0].metrics);
     let _ = std::fs::remove_dir_all(&root);
 }

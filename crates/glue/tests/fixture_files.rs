@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use hashformer_glue::{read_file, read_predictions, Error, Label, Split, Task};
+use hashformer_glue::{read_file, read_predictions, Error, Split, Target, Task};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,7 +20,7 @@ fn bom_crlf_quotes_and_no_final_newline() {
         examples[0].text_b.as_deref(),
         Some("\"The witness\" was called.")
     );
-    assert_eq!(examples[0].label, Some(Label::Class(1)));
+    assert_eq!(examples[0].target, Some(Target::Class(1)));
     assert_eq!(examples[1].index, 1);
     assert_eq!(examples[1].text_b.as_deref(), Some("B."));
 }

@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use hashformer_glue::{read_split, Label, Split, Task};
+use hashformer_glue::{read_split, Split, Target, Task};
 
 /// Data rows of a TSV file as `wc -l` counts them, plus an unterminated last line, minus the
 /// header (CoLA's train and dev files have none).
@@ -63,7 +63,7 @@ fn every_glue_file_reads() {
                 assert_eq!(ex.index, row as u64);
                 assert!(!ex.text_a.is_empty(), "{} row {row}", path.display());
                 assert_eq!(ex.text_b.is_some(), task.text_columns().b.is_some());
-                assert_eq!(ex.label.is_some(), split != Split::Test);
+                assert_eq!(ex.target.is_some(), split != Split::Test);
             }
             found.push((task, split, examples.len()));
         }
@@ -104,7 +104,7 @@ fn label_counts_match_glue() {
     let counts = |task, split| {
         let mut c = BTreeMap::new();
         for ex in read_split(&glue, task, split).unwrap() {
-            let Some(Label::Class(k)) = ex.label else {
+            let Some(Target::Class(k)) = ex.target else {
                 panic!("{task}: not a class");
             };
             *c.entry(k).or_insert(0) += 1;
@@ -115,8 +115,8 @@ fn label_counts_match_glue() {
     assert_eq!(counts(Task::MnliMatched, Split::Dev), [3479, 3123, 3213]);
     assert_eq!(counts(Task::Wnli, Split::Train), [323, 312]);
     let stsb = read_split(&glue, Task::Stsb, Split::Dev).unwrap();
-    assert_eq!(stsb[0].label, Some(Label::Score(5.0)));
+    assert_eq!(stsb[0].target, Some(Target::Score(5.0)));
     assert!(stsb
         .iter()
-        .all(|e| matches!(e.label, Some(Label::Score(s)) if (0.0..=5.0).contains(&s))));
+        .all(|e| matches!(e.target, Some(Target::Score(s)) if (0.0..=5.0).contains(&s))));
 }

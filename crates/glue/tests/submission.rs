@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use hashformer_glue::{Label, Prediction, Submission, Task};
+use hashformer_glue::{Prediction, Submission, Target, Task};
 use hashformer_testkit::TempDir;
 
 fn predictions(task: Task) -> Vec<Prediction> {
@@ -11,8 +11,8 @@ fn predictions(task: Task) -> Vec<Prediction> {
         .map(|index| Prediction {
             index,
             label: match task {
-                Task::Stsb => Label::Score(index as f32 * 2.4),
-                _ => Label::Class(index as usize % task.label_kind().num_labels()),
+                Task::Stsb => Target::Score(index as f32 * 2.4),
+                _ => Target::Class(index as usize % task.label_kind().num_labels()),
             },
         })
         .collect()

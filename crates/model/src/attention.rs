@@ -1,4 +1,4 @@
-//! Multi-head self-attention of the RoBERTa encoder, HF transformers 3.x semantics (spec §6;
+//! Multi-head self-attention of the RoBERTa encoder, HF transformers 3.x semantics (method §6;
 //! reference `RobertaSelfAttention` + the dense of `RobertaSelfOutput`).
 
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};

@@ -83,6 +83,12 @@ impl HashformerConfig {
         }
     }
 
+    /// Whether text for this model is encoded with roberta-base's BPE: the BPE baseline reads
+    /// its ids, and LSH hashes a word through its BPE pieces.
+    pub fn needs_bpe(&self) -> bool {
+        self.embedding_type == EmbeddingKind::Vocab || self.hash_type == Some(HashKind::Lsh)
+    }
+
     /// Checks what `init` assumes.
     ///
     /// # Errors

@@ -38,6 +38,31 @@ pub enum Error {
         /// The reader's message.
         message: String,
     },
+    /// The model needs the roberta-base BPE files and none were given.
+    #[error("{what} needs the roberta-base BPE (vocab.json + merges.txt or tokenizer.json)")]
+    MissingBpe {
+        /// What needs it: "LSH hashing" or "the BPE baseline".
+        what: &'static str,
+    },
+    /// A batch's sequences are not the form its variant reads.
+    #[error("{kind:?} models read {} sequences, not {given} sequences", if kind.takes_ids() { "id" } else { "hash" })]
+    InputForm {
+        /// The variant.
+        kind: hashformer_embeddings::EmbeddingKind,
+        /// The form given: "id" or "hash".
+        given: &'static str,
+    },
+    /// A model was given a batch encoded for another variant.
+    #[error("the model is {model} but the batch was encoded for {batch:?}")]
+    InputMismatch {
+        /// The model's token embedding.
+        model: &'static str,
+        /// The batch's variant.
+        batch: hashformer_embeddings::EmbeddingKind,
+    },
+    /// Hashing or encoding text failed.
+    #[error(transparent)]
+    Hashing(#[from] hashformer_hashing::Error),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

@@ -1,4 +1,4 @@
-//! Reference initialisation of linear layers (spec §5.6): truncated-normal weights, zero bias.
+//! Reference initialisation of linear layers (method §5.6): truncated-normal weights, zero bias.
 
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};

@@ -1,4 +1,4 @@
-//! One post-LN RoBERTa layer and the layer stack (spec §6; reference `RobertaLayer`,
+//! One post-LN RoBERTa layer and the layer stack (method §6; reference `RobertaLayer`,
 //! `RobertaEncoder`).
 
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};

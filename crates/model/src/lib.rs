@@ -1,23 +1,23 @@
 #![doc = include_str!("../README.md")]
 
 mod attention;
-mod batch;
 mod checkpoint;
 mod config;
 mod error;
 mod hf;
 mod hf_keys;
 mod init;
+mod input;
 mod layer;
 mod model;
 mod params;
 
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
-pub use batch::{embedding_input, Sequences};
 pub use checkpoint::{load_config, load_weights, save, write_atomic, CONFIG_FILE, WEIGHTS_FILE};
 pub use config::{HashformerConfig, DEFAULT_BUCKETS};
 pub use error::{Error, Result};
 pub use hf::{HfConfig, ReferenceVocabCode};
+pub use input::{EncodedBatch, TextEncoder};
 pub use layer::{attention_bias, Encoder, EncoderConfig, EncoderLayer};
 pub use model::{
     ClassificationHead, HashformerForMaskedLm, HashformerForPretraining,

@@ -1,4 +1,4 @@
-//! The HashFormer encoder and its heads (spec §6–§8; reference `RobertaModel`,
+//! The HashFormer encoder and its heads (method §6–§8; reference `RobertaModel`,
 //! `RobertaForShuffleRandomThreeWayClassification`, `RobertaForSequenceClassification`).
 //! Field names mirror the reference's module names, so checkpoint keys map one to one
 //! (`hf_keys.rs`).
@@ -10,7 +10,9 @@ use burn::tensor::activation::gelu;
 use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
 
 use crate::config::HashformerConfig;
+use crate::error::Error;
 use crate::init::linear;
+use crate::input::EncodedBatch;
 use crate::layer::Encoder;
 
 /// Classes of the Shuffle+Random pre-training objective: original, shuffled, random.
@@ -205,6 +207,24 @@ impl HashformerForMaskedLm {
 }
 
 impl HashformerModel {
+    /// Checks that `batch` was encoded for this model's variant, before
+    /// [`EncodedBatch::to_input`] and [`forward`](Self::forward) (whose embedding layer panics
+    /// on a mismatch).
+    ///
+    /// # Errors
+    /// [`Error::InputMismatch`] naming both sides.
+    pub fn check_input(&self, batch: &EncodedBatch) -> crate::Result<()> {
+        let token = &self.embeddings.token;
+        if token.reads(batch.kind()) {
+            Ok(())
+        } else {
+            Err(Error::InputMismatch {
+                model: token.name(),
+                batch: batch.kind(),
+            })
+        }
+    }
+
     /// # Shapes
     /// - input: [`EmbeddingInput`] of `[batch, seq_len]` tokens
     /// - output: `[batch, seq_len, hidden_size]`

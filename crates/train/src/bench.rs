@@ -6,17 +6,18 @@
 use std::time::Instant;
 
 use burn::prelude::*;
-use hashformer_embeddings::EmbeddingKind;
 use hashformer_hashing::{HashSequence, IdSequence, Signature, SpecialToken};
-use hashformer_model::{embedding_input, HashformerConfig};
+use hashformer_model::{EncodedBatch, HashformerConfig};
 use rand::Rng;
 
-use crate::encoder::EncodedBatch;
 use crate::error::{Error, Result};
 
 /// `batch` sequences of `len` tokens (`<s>` … `</s>`, every position attended) with random
 /// ids (Emb, BPE) or random signatures (Pool, Add, Proj): what an encoder produces for
 /// full-length text.
+///
+/// # Panics
+/// Never: the form (ids or signatures) is chosen from the variant, so the batch accepts it.
 pub fn synthetic_batch(
     model: &HashformerConfig,
     batch: usize,
@@ -27,37 +28,38 @@ pub fn synthetic_batch(
     let rows = u32::try_from(model.vocab_size()).unwrap_or(u32::MAX);
     let mask = vec![1u8; len];
     let positions = hashformer_hashing::position_ids(&mask);
-    match model.embedding_type {
-        EmbeddingKind::Emb | EmbeddingKind::Vocab => EncodedBatch::Ids(
-            (0..batch)
-                .map(|_| {
-                    let mut ids: Vec<u32> =
-                        (0..len).map(|_| rng.random_range(5..rows.max(6))).collect();
-                    ids[0] = SpecialToken::Bos.id();
-                    ids[len - 1] = SpecialToken::Eos.id();
-                    IdSequence {
-                        input_ids: ids,
-                        attention_mask: mask.clone(),
-                        position_ids: positions.clone(),
-                    }
-                })
-                .collect(),
-        ),
-        _ => EncodedBatch::Hashes(
-            (0..batch)
-                .map(|_| {
-                    let mut spec_ids = vec![hashformer_hashing::ORDINARY_TOKEN_SPEC; len];
-                    spec_ids[0] = SpecialToken::Bos.id();
-                    spec_ids[len - 1] = SpecialToken::Eos.id();
-                    HashSequence {
-                        spec_ids,
-                        signatures: (0..len).map(|_| Signature(rng.random())).collect(),
-                        attention_mask: mask.clone(),
-                        position_ids: positions.clone(),
-                    }
-                })
-                .collect(),
-        ),
+    let kind = model.embedding_type;
+    // The form is picked from `kind` itself, so neither constructor can refuse it.
+    if kind.takes_ids() {
+        let ids = (0..batch)
+            .map(|_| {
+                let mut ids: Vec<u32> =
+                    (0..len).map(|_| rng.random_range(5..rows.max(6))).collect();
+                ids[0] = SpecialToken::Bos.id();
+                ids[len - 1] = SpecialToken::Eos.id();
+                IdSequence {
+                    input_ids: ids,
+                    attention_mask: mask.clone(),
+                    position_ids: positions.clone(),
+                }
+            })
+            .collect();
+        EncodedBatch::from_ids(kind, ids).expect("an id variant")
+    } else {
+        let hashes = (0..batch)
+            .map(|_| {
+                let mut spec_ids = vec![hashformer_hashing::ORDINARY_TOKEN_SPEC; len];
+                spec_ids[0] = SpecialToken::Bos.id();
+                spec_ids[len - 1] = SpecialToken::Eos.id();
+                HashSequence {
+                    spec_ids,
+                    signatures: (0..len).map(|_| Signature(rng.random())).collect(),
+                    attention_mask: mask.clone(),
+                    position_ids: positions.clone(),
+                }
+            })
+            .collect();
+        EncodedBatch::from_hashes(kind, hashes).expect("a hash variant")
     }
 }
 
@@ -119,11 +121,10 @@ pub fn time_embeddings(
     rng: &mut impl Rng,
 ) -> Result<Timings> {
     config.validate()?;
-    let kind = config.embedding_type;
     let input = synthetic_batch(config, batch, len, rng);
     if !backward {
         let module = config.embeddings().init(device);
-        let input = embedding_input(kind, input.as_sequences(), device);
+        let input = input.to_input(device);
         return time(warmup, iterations, device, || {
             drop(module.forward(input.clone()).into_data());
         });
@@ -131,7 +132,7 @@ pub fn time_embeddings(
     // Parameters track gradients when built on an autodiff device.
     let train_device = device.clone().autodiff();
     let module = config.embeddings().init(&train_device);
-    let input = embedding_input(kind, input.as_sequences(), &train_device);
+    let input = input.to_input(&train_device);
     time(warmup, iterations, device, || {
         drop(module.forward(input.clone()).sum().backward());
     })
@@ -152,10 +153,9 @@ pub fn time_inference(
     rng: &mut impl Rng,
 ) -> Result<Timings> {
     config.validate()?;
-    let kind = config.embedding_type;
     let input = synthetic_batch(config, batch, len, rng);
     let model = config.init_model(device);
-    let input = embedding_input(kind, input.as_sequences(), device);
+    let input = input.to_input(device);
     time(warmup, iterations, device, || {
         drop(model.forward(input.clone()).into_data());
     })
@@ -164,6 +164,7 @@ pub fn time_inference(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hashformer_embeddings::EmbeddingKind;
     use hashformer_hashing::HashKind;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;

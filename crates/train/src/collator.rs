@@ -1,4 +1,4 @@
-//! The Shuffle+Random pre-training collator (spec §7.1; reference
+//! The Shuffle+Random pre-training collator (method §7.1; reference
 //! `DataCollatorForShuffleRandomThreeWayClassification` and its `_Proj` / `_Conj` variants).
 //!
 //! Every ordinary token is labelled original (0), shuffled (1) or random (2):

@@ -1,5 +1,5 @@
 //! Fine-tuning a sequence classifier (or regressor) the way the reference fine-tunes on GLUE
-//! (spec §8): the `<s>` head, cross-entropy (MSE with one label), AdamW with the no-decay
+//! (method §8): the `<s>` head, cross-entropy (MSE with one label), AdamW with the no-decay
 //! group, warm-up of 6 % then cosine with 5 hard restarts (or linear), evaluation on the dev
 //! set during training, and the best-on-dev checkpoint kept.
 //!
@@ -18,41 +18,44 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use hashformer_hashing::TextInput;
-use hashformer_model::{embedding_input, HashformerConfig, HashformerForSequenceClassification};
+use hashformer_model::{
+    EncodedBatch, HashformerConfig, HashformerForSequenceClassification, TextEncoder,
+};
+use hashformer_report::MetricsLog;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::encoder::{EncodedBatch, TextEncoder};
 use crate::error::{Error, Result};
-use crate::log::MetricsLog;
 use crate::optim::{AdamW, AdamWConfig};
-use crate::pretrain::{derived_seed, SEED_DROPOUT};
 use crate::schedule::{Decay, LrSchedule};
+use crate::seed::{derived_seed, SEED_DROPOUT};
 
-/// The gold value of an example.
+/// The gold value of an example, or a model's output for it: a class index, or a regression
+/// score (STS-B).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Target {
-    /// A class index.
+    /// A class index (into the task's label names).
     Class(usize),
     /// A regression score.
     Score(f32),
 }
 
-/// One text or text pair with its gold value (`None` for unlabelled test examples).
+/// One text or text pair with its gold value (`None` for unlabelled test examples): what
+/// fine-tuning trains and evaluates on, and what the GLUE readers produce.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
-    /// The (first) text.
+    /// The example's id in its source, which predictions echo (GLUE: the 0-based row of a
+    /// train or dev file, or a test file's `index` column).
+    pub index: u64,
+    /// The first (or only) text, verbatim.
     pub text_a: String,
     /// The second text of a pair.
     pub text_b: Option<String>,
     /// The gold value.
     pub target: Option<Target>,
 }
-
-/// A model output: the arg-max class, or the regression value.
-pub type Output = Target;
 
 /// How to fine-tune.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,7 +121,7 @@ pub struct FinetuneSummary {
     /// The step of the best dev score.
     pub best_step: u64,
     /// Dev outputs of the best model, in dev order.
-    pub best_outputs: Vec<Output>,
+    pub best_outputs: Vec<Target>,
     /// The dev score at the end of training.
     pub final_score: f64,
     /// Optimizer steps done.
@@ -161,13 +164,8 @@ struct DevRecord {
     score: f64,
 }
 
-/// Encoded examples: one sequence each (padded to `max_length`), plus real lengths.
-pub(crate) struct Encoded {
-    pub(crate) batch: EncodedBatch,
-    pub(crate) lengths: Vec<usize>,
-}
-
-pub(crate) fn encode_all(encoder: &TextEncoder, examples: &[Example]) -> Result<Encoded> {
+/// Encodes examples, one sequence each (padded to `max_length`).
+fn encode_all(encoder: &TextEncoder, examples: &[Example]) -> Result<EncodedBatch> {
     let inputs: Vec<TextInput<'_>> = examples
         .iter()
         .map(|e| TextInput {
@@ -175,25 +173,7 @@ pub(crate) fn encode_all(encoder: &TextEncoder, examples: &[Example]) -> Result<
             text_b: e.text_b.as_deref(),
         })
         .collect();
-    let batch = encoder.encode(&inputs)?;
-    let lengths = match &batch {
-        EncodedBatch::Ids(s) => s.iter().map(|x| real_len(&x.attention_mask)).collect(),
-        EncodedBatch::Hashes(s) => s.iter().map(|x| real_len(&x.attention_mask)).collect(),
-    };
-    Ok(Encoded { batch, lengths })
-}
-
-fn real_len(mask: &[u8]) -> usize {
-    mask.iter().filter(|&&m| m == 1).count()
-}
-
-pub(crate) fn subset(batch: &EncodedBatch, indices: &[usize]) -> EncodedBatch {
-    match batch {
-        EncodedBatch::Ids(s) => EncodedBatch::Ids(indices.iter().map(|&i| s[i].clone()).collect()),
-        EncodedBatch::Hashes(s) => {
-            EncodedBatch::Hashes(indices.iter().map(|&i| s[i].clone()).collect())
-        }
-    }
+    Ok(encoder.encode(&inputs)?)
 }
 
 /// The batches of one epoch: a seeded order, pools of 50 batches sorted by length, batches
@@ -211,13 +191,6 @@ fn epoch_batches(lengths: &[usize], batch_size: usize, seed: u64, epoch: u64) ->
     }
     batches.shuffle(&mut rng);
     batches
-}
-
-/// Dev batches: sorted by length (fast), outputs put back in dev order.
-pub(crate) fn sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..lengths.len()).collect();
-    order.sort_by_key(|&i| lengths[i]);
-    order.chunks(batch_size).map(<[usize]>::to_vec).collect()
 }
 
 /// Loss of a batch: mean cross-entropy over classes, or mean squared error with one label.
@@ -252,7 +225,7 @@ fn batch_loss(logits: Tensor<2>, targets: &[Target], device: &Device) -> Result<
         .neg())
 }
 
-fn outputs(logits: Tensor<2>) -> Vec<Output> {
+fn outputs(logits: Tensor<2>) -> Vec<Target> {
     let [n, labels] = logits.dims();
     if labels == 1 {
         let v: Vec<f32> = logits
@@ -282,30 +255,29 @@ fn outputs(logits: Tensor<2>) -> Vec<Output> {
 /// Hashing errors, or targets that do not fit the head.
 pub fn predict(
     model: &HashformerForSequenceClassification,
-    kind: hashformer_embeddings::EmbeddingKind,
     encoder: &TextEncoder,
     examples: &[Example],
     batch_size: usize,
     device: &Device,
-) -> Result<(Vec<Output>, Option<f64>)> {
+) -> Result<(Vec<Target>, Option<f64>)> {
     let encoded = encode_all(encoder, examples)?;
-    predict_encoded(model, kind, &encoded, examples, batch_size, device)
+    predict_encoded(model, &encoded, examples, batch_size, device)
 }
 
+/// Dev outputs in dev order, from length-sorted batches (fast, and padding-invariant).
 fn predict_encoded(
     model: &HashformerForSequenceClassification,
-    kind: hashformer_embeddings::EmbeddingKind,
-    encoded: &Encoded,
+    encoded: &EncodedBatch,
     examples: &[Example],
     batch_size: usize,
     device: &Device,
-) -> Result<(Vec<Output>, Option<f64>)> {
+) -> Result<(Vec<Target>, Option<f64>)> {
+    model.roberta.check_input(encoded)?;
     let mut out = vec![Target::Class(0); examples.len()];
     let mut loss_sum = 0.0;
     let labelled = examples.iter().all(|e| e.target.is_some());
-    for batch in sorted_batches(&encoded.lengths, batch_size) {
-        let sub = subset(&encoded.batch, &batch);
-        let logits = model.forward(embedding_input(kind, sub.as_sequences(), device));
+    for batch in encoded.length_sorted_chunks(batch_size) {
+        let logits = model.forward(encoded.select(&batch).to_input(device));
         if labelled {
             let targets: Vec<Target> = batch.iter().filter_map(|&i| examples[i].target).collect();
             let loss = batch_loss(logits.clone(), &targets, device)?;
@@ -334,7 +306,7 @@ pub fn finetune(
     encoder: &TextEncoder,
     train: &[Example],
     dev: &[Example],
-    score: &dyn Fn(&[Output]) -> f64,
+    score: &dyn Fn(&[Target]) -> f64,
     out_dir: Option<&Path>,
     device: &Device,
     observer: &mut dyn FinetuneObserver,
@@ -356,7 +328,7 @@ pub fn finetune(
         ));
     }
     let train_device = device.clone().autodiff();
-    // The reference seeds before building the head (spec §8).
+    // The reference seeds before building the head (method §8).
     // The head is initialised on the CPU and moved, so that a seed gives the same weights on
     // every backend.
     let cpu = Device::flex().autodiff();
@@ -388,8 +360,8 @@ pub fn finetune(
             model_config.embedding_type
         )));
     }
-    let kind = model_config.embedding_type;
     let train_enc = encode_all(encoder, train)?;
+    let train_lengths = train_enc.lengths();
     let dev_enc = encode_all(encoder, dev)?;
     let per_epoch = train.len().div_ceil(config.batch_size) as u64;
     let total = per_epoch * config.epochs as u64;
@@ -409,23 +381,18 @@ pub fn finetune(
         .collect();
     observer.on_start(total);
     let mut step = 0u64;
-    let mut best: Option<(f64, u64, Vec<Output>)> = None;
+    let mut best: Option<(f64, u64, Vec<Target>)> = None;
     let mut final_score = f64::NAN;
     let (mut window_loss, mut window_steps, mut window_examples) = (0.0, 0u64, 0usize);
     let mut window_start = Instant::now();
     for epoch in 0..config.epochs {
-        let batches = epoch_batches(
-            &train_enc.lengths,
-            config.batch_size,
-            config.seed,
-            epoch as u64,
-        );
+        let batches = epoch_batches(&train_lengths, config.batch_size, config.seed, epoch as u64);
         for (i, batch) in batches.iter().enumerate() {
             let lr = schedule.lr(step);
             train_device.seed(derived_seed(config.seed, SEED_DROPOUT, step, 0));
-            let sub = subset(&train_enc.batch, batch);
+            let sub = train_enc.select(batch);
             let targets: Vec<Target> = batch.iter().filter_map(|&j| train[j].target).collect();
-            let logits = model.forward(embedding_input(kind, sub.as_sequences(), &train_device));
+            let logits = model.forward(sub.to_input(&train_device));
             let loss = batch_loss(logits, &targets, &train_device)?;
             let value = f64::from(loss.clone().detach().into_scalar::<f32>());
             if !value.is_finite() {
@@ -469,7 +436,7 @@ pub fn finetune(
             if eval_points.contains(&(i as u64 + 1)) {
                 let valid = model.valid();
                 let (outs, loss) =
-                    predict_encoded(&valid, kind, &dev_enc, dev, config.batch_size, device)?;
+                    predict_encoded(&valid, &dev_enc, dev, config.batch_size, device)?;
                 let s = score(&outs);
                 final_score = s;
                 if let Some(log) = log.as_mut() {
@@ -493,10 +460,10 @@ pub fn finetune(
         }
     }
     if let Some(dir) = out_dir {
-        let _ = crate::plot::plot_metrics(
+        let _ = hashformer_report::plot_metrics(
             &dir.join("metrics.jsonl"),
             &dir.join("metrics.png"),
-            &crate::plot::PlotOptions::new(dir.display().to_string()),
+            &hashformer_report::PlotOptions::new(dir.display().to_string()),
         );
     }
     let (best_score, best_step, best_outputs) = best.unwrap_or((f64::NAN, 0, Vec::new()));

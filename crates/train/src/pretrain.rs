@@ -4,7 +4,7 @@
 //!
 //! # Determinism and exact resume
 //! Everything random is a pure function of `(seed, step)`: the data order (a seeded permutation
-//! per epoch, see [`crate::corpus`]), the collator's draws and the dropout masks (the device is
+//! per epoch, see [`EpochOrder`]), the collator's draws and the dropout masks (the device is
 //! re-seeded before every micro-batch). A checkpoint therefore only needs the weights, the
 //! optimizer moments, the step and the data position, and a run stopped at step `N` and resumed
 //! computes bit for bit what an uninterrupted run computes (tested on the CPU backend).
@@ -30,24 +30,24 @@ use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
+use hashformer_corpus::{ChunkFile, DataPosition, EpochOrder, PreparedCorpus, Split};
 use hashformer_embeddings::EmbeddingKind;
 use hashformer_hashing::TextInput;
 use hashformer_model::{
-    embedding_input, write_atomic, HashformerConfig, HashformerForMaskedLm,
-    HashformerForPretraining,
+    write_atomic, EncodedBatch, HashformerConfig, HashformerForMaskedLm, HashformerForPretraining,
+    TextEncoder,
 };
+use hashformer_report::{plot_metrics, MetricsLog, PlotOptions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::collator::{Labels, RandomContent, ShuffleRandom, IGNORE_LABEL};
-use crate::corpus::{ChunkFile, DataPosition, EpochOrder, PreparedCorpus, Split};
-use crate::encoder::{EncodedBatch, TextEncoder};
 use crate::error::{Error, Result};
-use crate::log::MetricsLog;
 use crate::mlm::MaskedLm;
 use crate::optim::{AdamW, AdamWConfig};
 use crate::schedule::LrSchedule;
+use crate::seed::{derived_seed, SEED_COLLATE, SEED_DROPOUT, SEED_EVAL, SEED_INIT};
 
 /// The pre-training objective.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -135,10 +135,7 @@ impl PretrainConfig {
                 bad("mask_prob", "must be in (0, 1]")
             }
             Objective::MaskedLm { .. }
-                if !matches!(
-                    self.model.embedding_type,
-                    EmbeddingKind::Emb | EmbeddingKind::Vocab
-                ) =>
+                if !self.model.embedding_type.takes_ids() =>
             {
                 bad(
                     "objective",
@@ -178,12 +175,17 @@ enum Collator {
 
 impl Collator {
     fn apply(&self, batch: &mut EncodedBatch, rng: &mut ChaCha8Rng) -> Labels {
-        match (self, batch) {
-            (Self::ShuffleRandom(c), EncodedBatch::Ids(s)) => c.apply_ids(s, rng),
-            (Self::ShuffleRandom(c), EncodedBatch::Hashes(s)) => c.apply_hashes(s, rng),
-            (Self::MaskedLm(c), EncodedBatch::Ids(s)) => c.apply_ids(s, rng),
+        if let Some(s) = batch.ids_mut() {
+            return match self {
+                Self::ShuffleRandom(c) => c.apply_ids(s, rng),
+                Self::MaskedLm(c) => c.apply_ids(s, rng),
+            };
+        }
+        let s = batch.hashes_mut().expect("a batch holds ids or hashes");
+        match self {
+            Self::ShuffleRandom(c) => c.apply_hashes(s, rng),
             // `PretrainConfig::validate` rejects masked LM for hash variants.
-            (Self::MaskedLm(_), EncodedBatch::Hashes(_)) => {
+            Self::MaskedLm(_) => {
                 unreachable!("masked LM over hash inputs is rejected by validate()")
             }
         }
@@ -228,14 +230,8 @@ impl PretrainModel {
 
     /// Logits at the labelled positions: `[n, classes]` for `rows` (indices into the
     /// flattened `[batch · seq_len]` positions).
-    fn logits(
-        &self,
-        kind: EmbeddingKind,
-        batch: &EncodedBatch,
-        rows: Tensor<1, Int>,
-        device: &Device,
-    ) -> Tensor<2> {
-        let input = embedding_input(kind, batch.as_sequences(), device);
+    fn logits(&self, batch: &EncodedBatch, rows: Tensor<1, Int>, device: &Device) -> Tensor<2> {
+        let input = batch.to_input(device);
         match self {
             Self::ShuffleRandom(m) => {
                 let logits = m.forward(input);
@@ -256,24 +252,15 @@ struct Prepared {
     next: DataPosition,
 }
 
-/// Labelled positions of a micro-batch cut to the length `embedding_input` uses.
+/// Labelled positions of a micro-batch cut to the length `EncodedBatch::to_input` uses.
 struct Targets {
     rows: Vec<i64>,
     labels: Vec<i64>,
 }
 
 fn targets(batch: &EncodedBatch, labels: &Labels) -> Targets {
-    let masks: Vec<&[u8]> = match batch {
-        EncodedBatch::Ids(s) => s.iter().map(|x| x.attention_mask.as_slice()).collect(),
-        EncodedBatch::Hashes(s) => s.iter().map(|x| x.attention_mask.as_slice()).collect(),
-    };
-    // Same cut as `embedding_input`: the longest real sequence, at least 1.
-    let seq_len = masks
-        .iter()
-        .map(|m| m.iter().rposition(|&x| x == 1).map_or(0, |p| p + 1))
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    // The same cut as the model input: the longest real sequence, at least 1.
+    let seq_len = batch.cut_length();
     let mut out = Targets {
         rows: Vec::new(),
         labels: Vec::new(),
@@ -491,23 +478,6 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_owned();
     move |source| Error::Io { path, source }
 }
-
-/// Seeds derived from the run seed: one stream per purpose and step.
-pub(crate) fn derived_seed(seed: u64, purpose: u64, step: u64, micro: u64) -> u64 {
-    // SplitMix64 finaliser over the combined words: cheap, stable, well mixed.
-    let mut z = seed
-        ^ purpose.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ step.wrapping_mul(0xBF58_476D_1CE4_E5B9)
-        ^ micro.wrapping_mul(0x94D0_49BB_1331_11EB);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-const SEED_COLLATE: u64 = 1;
-pub(crate) const SEED_DROPOUT: u64 = 2;
-const SEED_EVAL: u64 = 3;
-const SEED_INIT: u64 = 4;
 
 /// Background producer of collated micro-batches, in step order.
 struct Producer {
@@ -791,10 +761,10 @@ pub fn pretrain(
     drop(producer);
     let model_dir = run_dir.join("model");
     model.save(&config.model, &model_dir)?;
-    let _ = crate::plot::plot_metrics(
+    let _ = plot_metrics(
         &metrics_path,
         &run_dir.join("metrics.png"),
-        &crate::plot::PlotOptions::new(run_dir.file_name().map_or_else(
+        &PlotOptions::new(run_dir.file_name().map_or_else(
             || "pre-training".to_string(),
             |n| n.to_string_lossy().into_owned(),
         )),
@@ -856,7 +826,7 @@ fn train_step(
         };
         device.seed(derived_seed(config.seed, SEED_DROPOUT, step, i as u64));
         let rows = Tensor::<1, Int>::from_data(TensorData::new(t.rows, [t.labels.len()]), device);
-        let logits = replica.logits(config.model.embedding_type, encoded, rows, device);
+        let logits = replica.logits(encoded, rows, device);
         let (loss, predictions) = loss_and_predictions(logits, &t.labels, device);
         clock.lap(&mut phases, |p| &mut p.forward);
         let grads = GradientsParams::from_grads(loss.clone().div_scalar(parts).backward(), replica);
@@ -1131,7 +1101,7 @@ fn evaluate(
             continue;
         }
         let rows = Tensor::<1, Int>::from_data(TensorData::new(t.rows, [t.labels.len()]), &device);
-        let logits = model.logits(config.model.embedding_type, encoded, rows, &device);
+        let logits = model.logits(encoded, rows, &device);
         let (loss, predictions) = loss_and_predictions(logits, &t.labels, &device);
         loss_sum += f64::from(loss.into_scalar::<f32>()) * t.labels.len() as f64;
         counts.add(&t.labels, &read_predictions(predictions), per_class);

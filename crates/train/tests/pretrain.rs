@@ -5,14 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
+use hashformer_corpus::{prepare, CorpusFormat, PrepareConfig};
 use hashformer_embeddings::EmbeddingKind;
 use hashformer_hashing::HashKind;
-use hashformer_model::{HashformerConfig, HashformerForPretraining};
-use hashformer_train::corpus::{prepare, CorpusFormat, PrepareConfig};
-use hashformer_train::log::read_metrics;
+use hashformer_model::{HashformerConfig, HashformerForPretraining, TextEncoder};
+use hashformer_report::read_metrics;
 use hashformer_train::{
     pretrain, AdamWConfig, Decay, Error, LrSchedule, Objective, PretrainConfig, RunOptions,
-    TextEncoder,
 };
 use rand::{Rng, SeedableRng};
 

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::pack::{Chunk, Packer};
-use super::prepared::{
+use crate::error::{Error, Result};
+use crate::pack::{Chunk, Packer};
+use crate::prepared::{
     CorpusMeta, InputFile, PreparedCorpus, Split, SplitStats, FORMAT_VERSION, META_FILE,
 };
-use super::read::{corpus_files, CorpusFormat, CorpusReader};
-use crate::error::{Error, Result};
+use crate::read::{corpus_files, CorpusFormat, CorpusReader};
 
 /// Words per chunk for the reference's `max_length` of 128 (`<s>` and `</s>` take two).
 pub const DEFAULT_MAX_WORDS: usize = 126;

@@ -3,8 +3,8 @@
 
 use hashformer_hashing::is_py_space;
 
-use super::read::{CorpusFormat, DocSource, Document};
 use crate::error::CorpusProblem;
+use crate::read::{CorpusFormat, DocSource, Document};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {

@@ -5,8 +5,7 @@ use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use hashformer_train::log::{read_metrics, LogError, MetricsLog};
-use hashformer_train::plot::{plot_metrics, PlotError, PlotOptions};
+use hashformer_report::{plot_metrics, read_metrics, LogError, MetricsLog, PlotError, PlotOptions};
 use serde::Serialize;
 use serde_json::json;
 

@@ -1,30 +1,10 @@
 //! Metrics as JSON lines: one compact JSON object per line, each with a numeric `"step"`, in a
-//! run directory (spec §7, the training loop's log; the reference logs through HF `Trainer`'s
+//! run directory (method §7, the training loop's log; the reference logs through HF `Trainer`'s
 //! `log_history`). Append-only while training, each line flushed as it is written; on resume
 //! the lines past the checkpoint's step are cut, so no step is logged twice.
 //!
 //! The log is generic: any `Serialize` value that becomes a JSON object with a non-negative
 //! integer `"step"` is a record. Non-finite floats become `null` (`serde_json`'s rule).
-//!
-//! ```
-//! use hashformer_train::log::{read_metrics, MetricsLog};
-//! use serde_json::json;
-//!
-//! let dir = std::env::temp_dir().join(format!("hashformer-log-doc-{}", std::process::id()));
-//! let path = dir.join("metrics.jsonl");
-//! let mut log = MetricsLog::create(&path)?;
-//! log.log(&json!({"split": "train", "step": 100, "loss": 0.70}))?;
-//! log.log(&json!({"split": "train", "step": 200, "loss": 0.62}))?;
-//! drop(log); // crash; the last checkpoint was saved at step 100
-//!
-//! let mut log = MetricsLog::resume(&path, 100)?; // step 200 is dropped
-//! log.log(&json!({"split": "train", "step": 200, "loss": 0.61}))?;
-//! let records = read_metrics(&path)?;
-//! assert_eq!(records.len(), 2);
-//! assert_eq!(records[1]["loss"], 0.61);
-//! # std::fs::remove_dir_all(&dir).ok();
-//! # Ok::<(), hashformer_train::log::LogError>(())
-//! ```
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -33,46 +13,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::atomic::write_atomic;
+use crate::error::LogError;
+
 /// One record of a metrics log: a JSON object such as
 /// `{"split":"train","step":120,"loss":0.61,…}`.
 pub type Record = serde_json::Map<String, Value>;
-
-/// What can go wrong writing or reading a metrics log. Every variant names the file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LogError {
-    /// The file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-    /// A line is not valid JSON (or not UTF-8), or a record could not be serialised.
-    #[error("{} line {line}, column {column}: {message}", path.display())]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number in the file.
-        line: usize,
-        /// 1-based column within the line (0 when unknown).
-        column: usize,
-        /// The parser's message.
-        message: String,
-    },
-    /// A line is valid JSON but not a record: not an object, or no non-negative integer `"step"`.
-    #[error("{} line {line}: {reason}", path.display())]
-    Record {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number in the file.
-        line: usize,
-        /// What is wrong.
-        reason: &'static str,
-    },
-}
 
 /// An open metrics log, appending one JSON line per [`MetricsLog::log`] call.
 #[derive(Debug)]
@@ -128,7 +74,7 @@ impl MetricsLog {
             }
         }
         if kept != bytes {
-            write_atomic(path, &kept)?;
+            write_atomic(path, &kept).map_err(io_error(path))?;
         }
         let mut file = OpenOptions::new()
             .write(true)
@@ -273,17 +219,6 @@ fn io_error(path: &Path) -> impl Fn(io::Error) -> LogError + '_ {
         path: path.to_owned(),
         source,
     }
-}
-
-/// The workspace's one atomic-write helper, with its error mapped to ours.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
-    hashformer_model::write_atomic(path, bytes).map_err(|e| match e {
-        hashformer_model::Error::Io { path, source } => LogError::Io { path, source },
-        other => LogError::Io {
-            path: path.to_owned(),
-            source: io::Error::other(other.to_string()),
-        },
-    })
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
 
-use super::parse::Parser;
 use crate::error::{CorpusProblem, Error, Result};
+use crate::parse::Parser;
 
 /// The first two bytes of every gzip member.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use hashformer_testkit::{shared_data, TempDir};
-use hashformer_train::corpus::{
+use hashformer_corpus::Error;
+use hashformer_corpus::{
     corpus_files, count_words, prepare, prepare_with_progress, Chunk, CorpusFormat, CorpusMeta,
     CorpusProblem, CorpusReader, DataPosition, EpochOrder, Packer, PrepareConfig, PreparedCorpus,
     Split, META_FILE,
 };
-use hashformer_train::Error;
+use hashformer_testkit::{shared_data, TempDir};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -37,7 +37,7 @@ fn gzip(members: &[&[u8]]) -> Vec<u8> {
 /// `(file index, line, paragraphs)` of every document.
 type Docs = Vec<(usize, u64, Vec<String>)>;
 
-fn read_all(files: &[PathBuf], format: CorpusFormat) -> hashformer_train::Result<Docs> {
+fn read_all(files: &[PathBuf], format: CorpusFormat) -> hashformer_corpus::Result<Docs> {
     CorpusReader::new(files.to_vec(), format)
         .map(|doc| doc.map(|d| (d.source.file, d.source.line, d.paragraphs)))
         .collect()

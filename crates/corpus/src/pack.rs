@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// `it`, `'`, `s`, `3`, `.`, `14`, `,`, `right`, `?` below.
 ///
 /// ```
-/// assert_eq!(hashformer_train::corpus::count_words("It's 3.14, right?"), 9);
+/// assert_eq!(hashformer_corpus::count_words("It's 3.14, right?"), 9);
 /// ```
 pub fn count_words(text: &str) -> usize {
     split_words(&py_lower(text)).len()

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::prepare::PrepareConfig;
 use crate::error::{CorpusProblem, Error, Result};
+use crate::prepare::PrepareConfig;
 
 /// Version of the on-disk layout, stored in `meta.json`.
 pub const FORMAT_VERSION: u32 = 1;

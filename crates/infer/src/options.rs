@@ -1,0 +1,25 @@
+//! How texts are encoded and batched at inference.
+
+use hashformer_hashing::RobertaBpe;
+
+/// Settings shared by [`Classifier`](crate::Classifier) and [`Embedder`](crate::Embedder).
+#[derive(Debug, Clone)]
+pub struct InferenceOptions {
+    /// Padded length in words, `<s>` and `</s>` included (words beyond it are cut); the
+    /// reference fine-tunes at 128.
+    pub max_length: usize,
+    /// Texts per forward pass. Results do not depend on it.
+    pub batch_size: usize,
+    /// roberta-base's BPE, which LSH models and the BPE baseline need; MD5 models ignore it.
+    pub bpe: Option<RobertaBpe>,
+}
+
+impl Default for InferenceOptions {
+    fn default() -> Self {
+        Self {
+            max_length: 128,
+            batch_size: 32,
+            bpe: None,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+mod atomic;
+mod bar_chart;
+mod error;
+mod line_chart;
+mod log;
+mod panels;
+mod render;
+
+pub use bar_chart::{bar_chart, BarSeries};
+pub use error::{LogError, PlotError};
+pub use line_chart::plot_metrics;
+pub use log::{read_metrics, MetricsLog, Record};
+pub use render::{PlotOptions, MAX_SIDE, MIN_SIDE};
