@@ -570,9 +570,14 @@ pub fn report(args: &BenchReportArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let json = serde_json::to_string_pretty(&serde_json::json!({ "records": records }))?;
-    hashformer_model::write_atomic(&args.out.join("bench.json"), (json + "\n").as_bytes())?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = args.out.join(name);
+        hashformer_files::write_atomic(&path, bytes)
+            .with_context(|| format!("writing {}", path.display()))
+    };
+    write("bench.json", (json + "\n").as_bytes())?;
     let md = markdown(&records);
-    hashformer_model::write_atomic(&args.out.join("bench.md"), md.as_bytes())?;
+    write("bench.md", md.as_bytes())?;
     let charts = charts(&records, &args.out)?;
     print!("{md}");
     for c in charts {

@@ -32,6 +32,7 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
+        #[source]
         source: std::io::Error,
     },
     /// A line is not valid UTF-8.
@@ -188,9 +189,17 @@ pub enum Error {
         /// The zip writer's error.
         source: zip::result::ZipError,
     },
-    /// The atomic write (temp file + rename) failed.
-    #[error(transparent)]
-    Write(#[from] hashformer_model::Error),
+}
+
+/// Writes `bytes` to `path` atomically (`hashformer_files::write_atomic`).
+///
+/// # Errors
+/// [`Error::Io`] naming the file.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    hashformer_files::write_atomic(path, bytes).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// `Result` with this crate's [`Error`].

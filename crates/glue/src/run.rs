@@ -10,7 +10,7 @@ use hashformer_model::TextEncoder;
 use hashformer_train::{finetune, FinetuneConfig, FinetuneObserver, Init, Target};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{write_atomic, Error, Result};
 use crate::evaluate::{GlueScore, TaskMetrics};
 use crate::read::read_split;
 use crate::task::{LabelKind, Split, Task};
@@ -250,7 +250,7 @@ fn save_seed_result(path: &Path, settings: &SeedSettings, result: &SeedResult) -
     };
     let json =
         serde_json::to_string_pretty(&saved).map_err(|e| bad_results(path, e.to_string()))?;
-    hashformer_model::write_atomic(path, json.as_bytes())?;
+    write_atomic(path, json.as_bytes())?;
     Ok(())
 }
 
@@ -385,20 +385,13 @@ fn write_results(out_dir: &Path, results: &[TaskResult], seconds: f64) -> Result
         path: out_dir.join("results.json"),
         source: std::io::Error::other(e),
     })?;
-    let io = |path: PathBuf| {
-        move |e: hashformer_model::Error| Error::Io {
-            path,
-            source: std::io::Error::other(e.to_string()),
-        }
-    };
     std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
         path: out_dir.to_owned(),
         source,
     })?;
     let json_path = out_dir.join("results.json");
-    hashformer_model::write_atomic(&json_path, json.as_bytes()).map_err(io(json_path.clone()))?;
-    let md_path = out_dir.join("results.md");
-    hashformer_model::write_atomic(&md_path, markdown(&all).as_bytes()).map_err(io(md_path))?;
+    write_atomic(&json_path, json.as_bytes())?;
+    write_atomic(&out_dir.join("results.md"), markdown(&all).as_bytes())?;
     Ok(all)
 }
 

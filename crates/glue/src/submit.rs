@@ -14,7 +14,7 @@ use hashformer_train::Target;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::error::{Error, Result};
+use crate::error::{write_atomic, Error, Result};
 use crate::read::{parse_label, ScoreRange};
 use crate::task::{LabelKind, Task};
 use crate::tsv::{fields, unique_index, Header, Lines};
@@ -76,10 +76,10 @@ pub fn format_predictions(task: Task, predictions: &[Prediction]) -> Result<Stri
 /// them.
 ///
 /// # Errors
-/// Those of [`format_predictions`]; [`Error::Write`] if the file cannot be written.
+/// Those of [`format_predictions`]; [`Error::Io`] if the file cannot be written.
 pub fn write_predictions(path: &Path, task: Task, predictions: &[Prediction]) -> Result<()> {
     let text = format_predictions(task, predictions)?;
-    hashformer_model::write_atomic(path, text.as_bytes())?;
+    write_atomic(path, text.as_bytes())?;
     Ok(())
 }
 
@@ -187,7 +187,7 @@ impl Submission {
     /// timestamp so the same predictions give the same bytes.
     ///
     /// # Errors
-    /// [`Error::Zip`] if the archive cannot be built, [`Error::Write`] if it cannot be
+    /// [`Error::Zip`] if the archive cannot be built, [`Error::Io`] if it cannot be
     /// written.
     pub fn write_zip(&self, path: &Path) -> Result<()> {
         let zip_err = |source| Error::Zip {
@@ -206,7 +206,7 @@ impl Submission {
                 .map_err(|e| zip_err(zip::result::ZipError::Io(e)))?;
         }
         let bytes = zip.finish().map_err(zip_err)?.into_inner();
-        hashformer_model::write_atomic(path, &bytes)?;
+        write_atomic(path, &bytes)?;
         Ok(())
     }
 }

@@ -4,8 +4,7 @@
 //! atomically (temp file + rename in the same directory).
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::prelude::*;
 use burn::store::{
@@ -26,34 +25,11 @@ pub const CONFIG_FILE: &str = "config.json";
 /// Name of the weights file of a checkpoint directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
-/// disk, then renamed over `path`. A crash leaves the old file or the new one, never half.
-///
-/// # Errors
-/// [`Error::Io`] naming the file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
+/// Writes `bytes` to `path` atomically (`hashformer_files::write_atomic`).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    hashformer_files::write_atomic(path, bytes).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io(e)
     })
 }
 

@@ -13,7 +13,7 @@ mod model;
 mod params;
 
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
-pub use checkpoint::{load_config, load_weights, save, write_atomic, CONFIG_FILE, WEIGHTS_FILE};
+pub use checkpoint::{load_config, load_weights, save, CONFIG_FILE, WEIGHTS_FILE};
 pub use config::{HashformerConfig, DEFAULT_BUCKETS};
 pub use error::{Error, Result};
 pub use hf::{HfConfig, ReferenceVocabCode};

@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-mod atomic;
 mod bar_chart;
 mod error;
 mod line_chart;

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::atomic::write_atomic;
 use crate::error::LogError;
+use hashformer_files::write_atomic;
 
 /// One record of a metrics log: a JSON object such as
 /// `{"split":"train","step":120,"loss":0.61,…}`.

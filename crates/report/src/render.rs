@@ -13,8 +13,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::register_font;
 
-use crate::atomic::write_atomic;
 use crate::error::PlotError;
+use hashformer_files::write_atomic;
 
 /// DejaVu Sans 2.37, unmodified; licence in `assets/LICENSE-DejaVu.txt`.
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");

@@ -32,10 +32,10 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use hashformer_corpus::{ChunkFile, DataPosition, EpochOrder, PreparedCorpus, Split};
 use hashformer_embeddings::EmbeddingKind;
+use hashformer_files::write_atomic;
 use hashformer_hashing::TextInput;
 use hashformer_model::{
-    write_atomic, EncodedBatch, HashformerConfig, HashformerForMaskedLm, HashformerForPretraining,
-    TextEncoder,
+    EncodedBatch, HashformerConfig, HashformerForMaskedLm, HashformerForPretraining, TextEncoder,
 };
 use hashformer_report::{plot_metrics, MetricsLog, PlotOptions};
 use rand::SeedableRng;
@@ -1147,14 +1147,17 @@ fn save_checkpoint(
         std::fs::remove_dir_all(&tmp).map_err(io_error(&tmp))?;
     }
     model.save(&config.model, &tmp)?;
-    write_atomic(&tmp.join(OPTIMIZER_FILE), &optimizer.to_safetensors()?)?;
+    let path = tmp.join(OPTIMIZER_FILE);
+    write_atomic(&path, &optimizer.to_safetensors()?).map_err(io_error(&path))?;
     let json = serde_json::to_string_pretty(state)
         .map_err(|e| Error::Checkpoint(format!("state.json: {e}")))?;
-    write_atomic(&tmp.join(STATE_FILE), json.as_bytes())?;
+    let path = tmp.join(STATE_FILE);
+    write_atomic(&path, json.as_bytes()).map_err(io_error(&path))?;
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
     }
     std::fs::rename(&tmp, &dir).map_err(io_error(&dir))?;
+    hashformer_files::sync_dir(checkpoints).map_err(io_error(checkpoints))?;
     let mut all = list_checkpoints(checkpoints)?;
     let keep = config.keep_checkpoints.max(1);
     if all.len() > keep {
@@ -1239,7 +1242,7 @@ fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> Result<()> {
             // Record the new length so that the next resume compares against it.
             let json = serde_json::to_string_pretty(run)
                 .map_err(|e| Error::Setup(format!("run.json: {e}")))?;
-            write_atomic(&path, json.as_bytes())?;
+            write_atomic(&path, json.as_bytes()).map_err(io_error(&path))?;
         }
         return Ok(());
     }
@@ -1251,6 +1254,6 @@ fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> Result<()> {
     }
     let json =
         serde_json::to_string_pretty(run).map_err(|e| Error::Setup(format!("run.json: {e}")))?;
-    write_atomic(&path, json.as_bytes())?;
+    write_atomic(&path, json.as_bytes()).map_err(io_error(&path))?;
     Ok(())
 }

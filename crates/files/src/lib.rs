@@ -1,25 +1,17 @@
-//! Atomic file writes for the log and the charts: a temporary file in the same directory,
-//! flushed to disk, then renamed over the target.
-//!
-//! The same rule as `hashformer_model::write_atomic` (same temporary name, same cleanup).
-//! It is repeated here, not imported, because that crate brings Burn and this one must not;
-//! the workspace's helper could move down into a small Burn-free crate that both use.
+#![doc = include_str!("../README.md")]
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to
-/// disk, then renamed over `path`. A crash leaves the old file or the new one, never half.
-/// On failure the temporary file is removed (best effort).
+/// disk, renamed over `path`, then the directory flushed (Unix). A crash leaves the old file
+/// or the new one, never half. On failure the temporary file is removed (best effort).
 ///
 /// # Errors
 /// The I/O error of the create, write, sync or rename; callers name `path` in their error.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -33,7 +25,27 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
     write().inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
-    })
+    })?;
+    sync_dir(dir)
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Flushes a directory's entries to disk, so that a rename into it is durable. Unix only:
+/// other systems cannot open a directory as a file.
+///
+/// # Errors
+/// Opening or syncing the directory.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    if cfg!(unix) {
+        fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -51,5 +63,11 @@ mod tests {
         let err = write_atomic(&dir.join("no/b.txt"), b"x").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert_eq!(dir.files(), ["a.txt"]);
+    }
+
+    #[test]
+    fn a_bare_file_name_is_in_the_current_directory() {
+        assert_eq!(parent(Path::new("a.txt")), Path::new("."));
+        assert_eq!(parent(Path::new("d/a.txt")), Path::new("d"));
     }
 }
