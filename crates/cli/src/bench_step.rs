@@ -5,9 +5,8 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use hashformer_model::HashformerConfig;
-use hashformer_train::{
-    time_train_steps, AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig,
-};
+use hashformer_train::timing::time_train_steps;
+use hashformer_train::{AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig};
 use serde_json::json;
 
 use crate::backend::Backend;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use hashformer_model::TextEncoder;
-use hashformer_train::{finetune, FinetuneConfig, FinetuneObserver, Init, Target};
+use hashformer_train::{finetune, FinetuneConfig, FinetuneObserver, FinetuneTask, Init, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{write_atomic, Error, Result};
@@ -152,19 +152,15 @@ pub fn run_glue(
             let score = |predicted: &[Target]| {
                 TaskMetrics::compute(task, predicted, &gold).map_or(f64::NAN, |m| m.score())
             };
-            let summary = finetune(
-                init,
-                num_labels,
-                &ft,
+            let finetune_task = FinetuneTask {
                 encoder,
-                &train,
-                &dev,
-                &score,
-                Some(&run_dir),
-                device,
-                observer,
-            )
-            .map_err(|source| Error::Train { task, seed, source })?;
+                train: &train,
+                dev: &dev,
+                num_labels,
+                score: &score,
+            };
+            let summary = finetune(init, &finetune_task, &ft, Some(&run_dir), device, observer)
+                .map_err(|source| Error::Train { task, seed, source })?;
             let metrics = TaskMetrics::compute(task, &summary.best_outputs, &gold)?;
             let result = SeedResult {
                 seed,

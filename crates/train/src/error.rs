@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong preparing data, training or checkpointing.
+use hashformer_embeddings::EmbeddingKind;
+
+/// Everything that can go wrong setting up a run, training or checkpointing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -15,9 +17,76 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The run cannot be set up as asked (missing BPE, mismatched config, bad option).
+    /// A setting of the run is out of range or inconsistent.
+    #[error("{field}: {reason}")]
+    Config {
+        /// The setting (a `PretrainConfig` or `FinetuneConfig` field).
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No device was given to train on.
+    #[error("no device to train on")]
+    NoDevice,
+    /// The text encoder was built for another variant than the model.
+    #[error("the encoder is for {encoder:?} but the model is {model:?}")]
+    EncoderMismatch {
+        /// The encoder's variant.
+        encoder: EmbeddingKind,
+        /// The model's variant.
+        model: EmbeddingKind,
+    },
+    /// The examples cannot be trained on (none, or unlabelled ones, or targets that do not
+    /// fit the head).
     #[error("{0}")]
-    Setup(String),
+    Examples(String),
+    /// The training split holds fewer sequences than one batch.
+    #[error(
+        "the training split of {} has {sequences} sequences, fewer than one batch of {batch_size}",
+        corpus.display()
+    )]
+    TooFewSequences {
+        /// The prepared corpus.
+        corpus: PathBuf,
+        /// Sequences in its training split.
+        sequences: u64,
+        /// The batch size asked for.
+        batch_size: usize,
+    },
+    /// The data thread ended before the run did.
+    #[error("the data thread stopped unexpectedly")]
+    DataThread,
+    /// A device could not be synchronised.
+    #[error("device sync failed: {0}")]
+    DeviceSync(String),
+    /// A run directory's `run.json` describes another run than the one asked to resume.
+    #[error(
+        "{} describes a different run (config or corpus differ); resume with the same \
+         settings, or start a new run directory",
+        path.display()
+    )]
+    OtherRun {
+        /// The `run.json`.
+        path: PathBuf,
+    },
+    /// A run directory already holds checkpoints and the run was not asked to resume.
+    #[error(
+        "{} already holds checkpoints: pass --resume to continue it, or choose another directory",
+        run_dir.display()
+    )]
+    RunExists {
+        /// The run directory.
+        run_dir: PathBuf,
+    },
+    /// A run or checkpoint JSON file cannot be written or read back.
+    #[error("{}: {source}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's or writer's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A checkpoint or resume state is unreadable or does not belong to this run.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
@@ -31,18 +100,29 @@ pub enum Error {
         /// The value.
         value: f64,
     },
-    /// Hashing or encoding failed.
-    #[error(transparent)]
-    Hashing(#[from] hashformer_hashing::Error),
     /// The metrics log could not be written.
     #[error(transparent)]
     Log(#[from] hashformer_report::LogError),
-    /// Building, loading or saving a model failed.
+    /// Building, loading or saving a model, or encoding text for it, failed.
     #[error(transparent)]
     Model(#[from] hashformer_model::Error),
     /// The corpus could not be read, prepared or accessed (file and line in the message).
     #[error(transparent)]
     Corpus(#[from] hashformer_corpus::Error),
+}
+
+impl Error {
+    /// A `map_err` adapter naming the file of an I/O error.
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_owned();
+        move |source| Self::Io { path, source }
+    }
+
+    /// A `map_err` adapter naming the file of a JSON error.
+    pub(crate) fn json(path: &std::path::Path) -> impl FnOnce(serde_json::Error) -> Self {
+        let path = path.to_owned();
+        move |source| Self::Json { path, source }
+    }
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-pub mod bench;
 mod collator;
 mod error;
 mod finetune;
@@ -9,6 +8,8 @@ mod optim;
 mod pretrain;
 mod schedule;
 mod seed;
+mod steps;
+pub mod timing;
 
 pub use collator::{
     hash_special_mask, Labels, RandomContent, ShuffleRandom, IGNORE_LABEL, ORIGINAL, RANDOM,
@@ -16,12 +17,13 @@ pub use collator::{
 };
 pub use error::{Error, Result};
 pub use finetune::{
-    finetune, predict, Example, FinetuneConfig, FinetuneObserver, FinetuneSummary, Init, Target,
+    finetune, predict, Example, FinetuneConfig, FinetuneObserver, FinetuneSummary, FinetuneTask,
+    Init, Target,
 };
 pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{
-    latest_checkpoint, pretrain, time_train_steps, ClassCounts, EvalReport, Objective, Observer,
-    Phases, PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport, StepTiming,
+    latest_checkpoint, pretrain, ClassCounts, ClassRecall, EvalReport, Objective, Observer, Phases,
+    PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport,
 };
 pub use schedule::{Decay, LrSchedule};

@@ -1,7 +1,8 @@
-//! Timing building blocks for benchmarks (`hashformer bench`, `hashformer bench-step`):
-//! synthetic full-length batches of any variant, and the embedding and encoder passes timed
-//! the way `tools/bench/torch_bench.py` times PyTorch's: the input tensors are built once,
-//! outside the timed passes (as PyTorch's are), and each pass reads its result back.
+//! Timing building blocks for benchmarks (`hashformer bench`, `hashformer bench-step`),
+//! apart from the training loop: synthetic full-length batches of any variant, the embedding
+//! and encoder passes, and whole training steps, timed the way `tools/bench/torch_bench.py`
+//! times PyTorch's: the inputs are built once, outside the timed passes (as PyTorch's are),
+//! and each pass reads its result back or synchronises the device.
 
 use std::time::Instant;
 
@@ -9,8 +10,16 @@ use burn::prelude::*;
 use hashformer_hashing::{HashSequence, IdSequence, Signature, SpecialToken};
 use hashformer_model::{EncodedBatch, HashformerConfig};
 use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
 
+use crate::collator::{Labels, IGNORE_LABEL};
 use crate::error::{Error, Result};
+use crate::optim::AdamW;
+use crate::pretrain::{
+    train_step, ClassCounts, Objective, Phases, PretrainConfig, PretrainModel, Trainer, Work,
+};
 
 /// `batch` sequences of `len` tokens (`<s>` … `</s>`, every position attended) with random
 /// ids (Emb, BPE) or random signatures (Pool, Add, Proj): what an encoder produces for
@@ -86,7 +95,7 @@ impl Timings {
 fn sync(device: &Device) -> Result<()> {
     device
         .sync()
-        .map_err(|e| Error::Setup(format!("device sync failed: {e:?}")))
+        .map_err(|e| Error::DeviceSync(format!("{e:?}")))
 }
 
 fn time(warmup: usize, iterations: usize, device: &Device, mut f: impl FnMut()) -> Result<Timings> {
@@ -161,13 +170,122 @@ pub fn time_inference(
     })
 }
 
+/// Wall time of training steps on synthetic full-length batches (every sequence
+/// `max_length` real tokens), for speed comparisons with other implementations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepTiming {
+    /// Seconds of each timed step (the device synchronised at the end of each).
+    pub seconds: Vec<f64>,
+    /// Tokens per optimizer step (`grad_accum · batch_size · max_length`).
+    pub tokens_per_step: usize,
+    /// Mean seconds per phase over the timed steps.
+    pub phases: Phases,
+}
+
+impl StepTiming {
+    /// Median seconds per step.
+    pub fn median(&self) -> f64 {
+        let mut s = self.seconds.clone();
+        s.sort_by(f64::total_cmp);
+        s.get(s.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+
+    /// Tokens per second at the median step time.
+    pub fn tokens_per_s(&self) -> f64 {
+        self.tokens_per_step as f64 / self.median()
+    }
+}
+
+/// Times `steps` pre-training steps (after `warmup` untimed ones) of `config`'s model on
+/// `devices` (see [`pretrain`](crate::pretrain)), on random full-length inputs with random Shuffle+Random labels: the same work per
+/// step as [`pretrain`](crate::pretrain) minus data loading, which runs on its own thread there.
+///
+/// # Errors
+/// [`Error::Config`] for an invalid config, [`Error::NoDevice`] without devices,
+/// [`Error::NonFinite`] if the loss diverges, [`Error::DeviceSync`].
+pub fn time_train_steps(
+    config: &PretrainConfig,
+    devices: &[Device],
+    warmup: usize,
+    steps: usize,
+) -> Result<StepTiming> {
+    use rand::Rng;
+    config.validate()?;
+    let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
+    let Some(device) = devices.first().cloned() else {
+        return Err(Error::NoDevice);
+    };
+    device.seed(config.seed);
+    let mut model = PretrainModel::init(config, &device)?;
+    let mut trainer = Trainer {
+        optimizer: AdamW::new(config.optimizer),
+        config,
+        devices: &devices,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let len = config.max_length;
+    let rows = u32::try_from(config.model.vocab_size()).unwrap_or(u32::MAX);
+    let mut micro = Vec::new();
+    for _ in 0..config.grad_accum {
+        let encoded = synthetic_batch(&config.model, config.batch_size, len, &mut rng);
+        let classes: i64 = match config.objective {
+            Objective::ShuffleRandom { .. } => 3,
+            Objective::MaskedLm { .. } => i64::from(rows),
+        };
+        let labels: Labels = (0..config.batch_size)
+            .map(|_| {
+                (0..len)
+                    .map(|i| {
+                        if i == 0 || i == len - 1 {
+                            IGNORE_LABEL
+                        } else {
+                            rng.random_range(0..classes)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        micro.push((encoded, labels));
+    }
+    let mut seconds = Vec::with_capacity(steps);
+    let mut counts = ClassCounts::default();
+    let mut phases = Phases::default();
+    for step in 0..(warmup + steps) {
+        let start = Instant::now();
+        let mut step_phases = Phases::default();
+        let work = Work {
+            micro: &micro,
+            step: step as u64,
+            lr: 1e-4,
+        };
+        let phases_now = Some(&mut step_phases);
+        let (updated, _, _) = train_step(model, &mut trainer, &work, &mut counts, phases_now)?;
+        model = updated;
+        for device in &devices {
+            device
+                .sync()
+                .map_err(|e| Error::DeviceSync(format!("{e:?}")))?;
+        }
+        if step >= warmup {
+            seconds.push(start.elapsed().as_secs_f64());
+            phases.forward += step_phases.forward / steps as f64;
+            phases.backward += step_phases.backward / steps as f64;
+            phases.read_back += step_phases.read_back / steps as f64;
+            phases.optimizer += step_phases.optimizer / steps as f64;
+        }
+    }
+    Ok(StepTiming {
+        seconds,
+        tokens_per_step: config.grad_accum * config.batch_size * len,
+        phases,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use hashformer_embeddings::EmbeddingKind;
     use hashformer_hashing::HashKind;
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn every_variant_times_its_embeddings_and_encoder() {
