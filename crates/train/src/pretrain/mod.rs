@@ -52,7 +52,11 @@ use crate::steps::{self, Due, Training};
 use eval::{eval_batches, evaluate};
 use producer::Producer;
 use report::Window;
-use run_dir::{check_run_file, save_checkpoint, start_state, ResumeState, RunFile, METRICS_FILE};
+use crate::optim::AdamW;
+use run_dir::{
+    check_run_file, save_checkpoint, start_state, ResumeState, RunFile, CHECKPOINTS_DIR,
+    METRICS_FILE,
+};
 
 /// Pre-trains (or resumes) a model in `run_dir` from the prepared corpus in `corpus_dir`, on
 /// `devices` (usually one; several for data parallelism, see `train_step`: micro-batch `i` of
@@ -82,33 +86,13 @@ pub fn pretrain(
         });
     }
     let started = Instant::now();
-    std::fs::create_dir_all(run_dir).map_err(Error::io(run_dir))?;
-    let checkpoints = run_dir.join("checkpoints");
-    let resume_from = match options.resume {
-        true => latest_checkpoint(&checkpoints)?,
-        false => None,
-    };
-    let run_file = RunFile {
-        config: config.clone(),
-        corpus: corpus_dir.to_owned(),
-    };
-    check_run_file(run_dir, &run_file, resume_from.is_some())?;
-
-    let corpus = PreparedCorpus::open(corpus_dir)?;
-    let train_file = corpus.split(Split::Train)?;
-    if train_file.len() < config.batch_size as u64 {
-        return Err(Error::TooFewSequences {
-            corpus: corpus_dir.to_owned(),
-            sequences: train_file.len(),
-            batch_size: config.batch_size,
-        });
-    }
-    let (model, optimizer, state) = start_state(resume_from.as_deref(), config, device)?;
-    let metrics_path = run_dir.join(METRICS_FILE);
-    let metrics = match resume_from {
-        Some(_) => MetricsLog::resume(&metrics_path, state.step)?,
-        None => MetricsLog::create(&metrics_path)?,
-    };
+    let Opened {
+        corpus,
+        model,
+        optimizer,
+        state,
+        metrics,
+    } = open_run(config, corpus_dir, run_dir, options.resume, device)?;
     let encoder = Arc::new(encoder);
     let collator = config.collator();
     let eval_set = eval_batches(
@@ -118,7 +102,7 @@ pub fn pretrain(
         config,
     )?;
     let producer = Producer::spawn(
-        train_file,
+        corpus.split(Split::Train)?,
         Arc::clone(&encoder),
         collator,
         config,
@@ -136,7 +120,7 @@ pub fn pretrain(
         producer,
         eval_set,
         metrics,
-        checkpoints,
+        checkpoints: run_dir.join(CHECKPOINTS_DIR),
         options,
         observer,
         device,
@@ -159,6 +143,58 @@ pub fn pretrain(
         steps::run(&mut run, &config.schedule, state.step, config.steps)?
     };
     run.finish(run_dir, progress)
+}
+
+/// What a run starts from.
+struct Opened {
+    corpus: PreparedCorpus,
+    model: PretrainModel,
+    optimizer: AdamW,
+    state: ResumeState,
+    metrics: MetricsLog,
+}
+
+/// Opens the run directory (checking that a resumed run is the same run), the prepared
+/// corpus, the newest checkpoint when resuming (else a fresh model) and the metrics log.
+fn open_run(
+    config: &PretrainConfig,
+    corpus_dir: &Path,
+    run_dir: &Path,
+    resume: bool,
+    device: &Device,
+) -> Result<Opened> {
+    std::fs::create_dir_all(run_dir).map_err(Error::io(run_dir))?;
+    let resume_from = match resume {
+        true => latest_checkpoint(&run_dir.join(CHECKPOINTS_DIR))?,
+        false => None,
+    };
+    let run_file = RunFile {
+        config: config.clone(),
+        corpus: corpus_dir.to_owned(),
+    };
+    check_run_file(run_dir, &run_file, resume_from.is_some())?;
+    let corpus = PreparedCorpus::open(corpus_dir)?;
+    let sequences = corpus.split(Split::Train)?.len();
+    if sequences < config.batch_size as u64 {
+        return Err(Error::TooFewSequences {
+            corpus: corpus_dir.to_owned(),
+            sequences,
+            batch_size: config.batch_size,
+        });
+    }
+    let (model, optimizer, state) = start_state(resume_from.as_deref(), config, device)?;
+    let metrics_path = run_dir.join(METRICS_FILE);
+    let metrics = match resume_from {
+        Some(_) => MetricsLog::resume(&metrics_path, state.step)?,
+        None => MetricsLog::create(&metrics_path)?,
+    };
+    Ok(Opened {
+        corpus,
+        model,
+        optimizer,
+        state,
+        metrics,
+    })
 }
 
 /// A pre-training run in progress, driven by [`steps::run`].

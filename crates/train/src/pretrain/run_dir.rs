@@ -24,6 +24,8 @@ pub(crate) struct ResumeState {
     pub(crate) elapsed_s: f64,
 }
 
+/// The checkpoints' folder in a run directory.
+pub(crate) const CHECKPOINTS_DIR: &str = "checkpoints";
 const RUN_FILE: &str = "run.json";
 const STATE_FILE: &str = "state.json";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
@@ -149,7 +151,7 @@ pub(crate) fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> R
         }
         return Ok(());
     }
-    if latest_checkpoint(&run_dir.join("checkpoints"))?.is_some() {
+    if latest_checkpoint(&run_dir.join(CHECKPOINTS_DIR))?.is_some() {
         return Err(Error::RunExists {
             run_dir: run_dir.to_owned(),
         });
