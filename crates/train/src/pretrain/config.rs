@@ -1,15 +1,11 @@
 //! What decides a pre-training run: the objective and [`PretrainConfig`], checked before
 //! anything runs, and the collator they ask for.
 
-use hashformer_embeddings::EmbeddingKind;
 use hashformer_model::HashformerConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::collator::{RandomContent, ShuffleRandom};
 use crate::error::{Error, Result};
-use crate::mlm::MaskedLm;
 use crate::optim::AdamWConfig;
-use crate::pretrain::objective::Collator;
 use crate::schedule::LrSchedule;
 
 /// The pre-training objective.
@@ -111,26 +107,6 @@ impl PretrainConfig {
                 )
             }
             _ => Ok(()),
-        }
-    }
-
-    pub(crate) fn collator(&self) -> Collator {
-        let rows = self.model.vocab_size();
-        match self.objective {
-            Objective::ShuffleRandom { manipulate_prob } => {
-                let random = match self.model.embedding_type {
-                    _ if self.model.embedding_type.takes_ids() => {
-                        RandomContent::Ids(0..u32::try_from(rows).unwrap_or(u32::MAX))
-                    }
-                    EmbeddingKind::Pool => RandomContent::UniformSignature,
-                    _ => RandomContent::BiasedBits,
-                };
-                Collator::ShuffleRandom(ShuffleRandom::new(manipulate_prob, random))
-            }
-            Objective::MaskedLm { mask_prob } => Collator::MaskedLm(MaskedLm::new(
-                mask_prob,
-                u32::try_from(rows).unwrap_or(u32::MAX),
-            )),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! ```
 
 mod config;
+mod counts;
 mod eval;
 mod objective;
 mod producer;
@@ -38,7 +39,7 @@ use hashformer_model::{EncodedBatch, TextEncoder};
 use hashformer_report::{plot_metrics, MetricsLog, PlotOptions};
 
 pub use config::{Objective, PretrainConfig};
-pub use eval::{ClassCounts, ClassRecall};
+pub use counts::{ClassCounts, ClassRecall};
 pub use objective::PretrainModel;
 pub use report::{EvalReport, Observer, RunOptions, RunSummary, StepReport};
 pub use run_dir::latest_checkpoint;
@@ -48,11 +49,12 @@ pub(crate) use step::{train_step, Trainer, Work};
 
 use crate::collator::Labels;
 use crate::error::{Error, Result};
+use crate::optim::AdamW;
 use crate::steps::{self, Due, Training};
 use eval::{eval_batches, evaluate};
+use objective::Collator;
 use producer::Producer;
 use report::Window;
-use crate::optim::AdamW;
 use run_dir::{
     check_run_file, save_checkpoint, start_state, ResumeState, RunFile, CHECKPOINTS_DIR,
     METRICS_FILE,
@@ -94,7 +96,7 @@ pub fn pretrain(
         metrics,
     } = open_run(config, corpus_dir, run_dir, options.resume, device)?;
     let encoder = Arc::new(encoder);
-    let collator = config.collator();
+    let collator = Collator::for_config(config);
     let eval_set = eval_batches(
         &mut corpus.split(Split::Valid)?,
         &encoder,

@@ -11,7 +11,9 @@ use hashformer_model::{
 };
 use rand_chacha::ChaCha8Rng;
 
-use crate::collator::{Labels, ShuffleRandom, IGNORE_LABEL};
+use hashformer_embeddings::EmbeddingKind;
+
+use crate::collator::{Labels, RandomContent, ShuffleRandom, IGNORE_LABEL};
 use crate::error::Result;
 use crate::mlm::MaskedLm;
 use crate::pretrain::config::{Objective, PretrainConfig};
@@ -24,6 +26,27 @@ pub(crate) enum Collator {
 }
 
 impl Collator {
+    /// The collator `config`'s objective and variant ask for.
+    pub(crate) fn for_config(config: &PretrainConfig) -> Self {
+        let rows = config.model.vocab_size();
+        match config.objective {
+            Objective::ShuffleRandom { manipulate_prob } => {
+                let random = match config.model.embedding_type {
+                    _ if config.model.embedding_type.takes_ids() => {
+                        RandomContent::Ids(0..u32::try_from(rows).unwrap_or(u32::MAX))
+                    }
+                    EmbeddingKind::Pool => RandomContent::UniformSignature,
+                    _ => RandomContent::BiasedBits,
+                };
+                Self::ShuffleRandom(ShuffleRandom::new(manipulate_prob, random))
+            }
+            Objective::MaskedLm { mask_prob } => Self::MaskedLm(MaskedLm::new(
+                mask_prob,
+                u32::try_from(rows).unwrap_or(u32::MAX),
+            )),
+        }
+    }
+
     pub(crate) fn apply(&self, batch: &mut EncodedBatch, rng: &mut ChaCha8Rng) -> Labels {
         if let Some(s) = batch.ids_mut() {
             return match self {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::pretrain::eval::{ClassCounts, ClassRecall};
+use crate::pretrain::counts::{ClassCounts, ClassRecall};
 
 /// Training metrics over the steps since the last report.
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,7 @@ use crate::collator::Labels;
 use crate::error::{Error, Result};
 use crate::optim::{AdamW, StepStats};
 use crate::pretrain::config::{Objective, PretrainConfig};
-use crate::pretrain::eval::ClassCounts;
+use crate::pretrain::counts::ClassCounts;
 use crate::pretrain::objective::{loss_and_predictions, read_predictions, targets, PretrainModel};
 use crate::seed::{derived_seed, SEED_DROPOUT};
 
