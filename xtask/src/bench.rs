@@ -99,44 +99,46 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
 /// A failing build or bench; a report that cannot be written.
 pub fn backends(root: &Path, args: &[String]) -> Result<()> {
     let options = parse_bench(args)?;
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let scratch = root.join("target/bench-runs");
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let runs = Runs {
+        root,
+        options: &options,
+        scratch,
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+    };
     let mut inputs = Vec::new();
     for backend in &options.backends {
-        let file = scratch.join(format!("hashformers-{backend}.json"));
-        let mut args: Vec<String> = vec![
-            "--backend".into(),
-            backend.clone(),
-            "--configs".into(),
-            options.configs.join(","),
-            "--out".into(),
-            file.to_string_lossy().into_owned(),
-        ];
-        if options.quick {
-            args.push("--quick".into());
-        }
-        let mut cmd = crate::cli::command(root, "bench", &args)?;
-        cmd.env("RAYON_NUM_THREADS", threads.to_string());
-        eprintln!("== hashformers on {backend}");
-        let status = cmd.status().context("running cargo")?;
-        if !status.success() {
-            bail!("hashformer bench --backend {backend} failed ({status})");
-        }
-        inputs.push(file);
+        inputs.push(runs.hashformers(backend)?);
     }
+    let python = python(root);
+    for device in torch_devices(&options, &python) {
+        for config in &options.configs {
+            inputs.extend(runs.pytorch(&python, device, config)?);
+        }
+    }
+    runs.report(&inputs)
+}
+
+/// The Python with PyTorch: the parity tools' virtual environment, else `python3`.
+fn python(root: &Path) -> PathBuf {
     let python = root.join("tools/parity/.venv/bin/python");
-    let python = if python.exists() {
+    if python.exists() {
         python
     } else {
         PathBuf::from("python3")
-    };
-    let mut torch_devices = Vec::new();
+    }
+}
+
+/// PyTorch's devices to bench: the CPU when ours runs there, CUDA when ours runs on a GPU
+/// backend and PyTorch sees a CUDA GPU (else a note).
+fn torch_devices(options: &BenchOptions, python: &Path) -> Vec<&'static str> {
+    let mut devices = Vec::new();
     if options.backends.iter().any(|b| b == "cpu") {
-        torch_devices.push("cpu");
+        devices.push("cpu");
     }
     if options.backends.iter().any(|b| b != "cpu") {
-        let cuda = Command::new(&python)
+        let cuda = Command::new(python)
             .args([
                 "-c",
                 "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)",
@@ -144,57 +146,99 @@ pub fn backends(root: &Path, args: &[String]) -> Result<()> {
             .status()
             .is_ok_and(|s| s.success());
         if cuda {
-            torch_devices.push("cuda");
+            devices.push("cuda");
         } else {
             eprintln!("note: PyTorch sees no CUDA GPU; the GPU backends have no PyTorch reference");
         }
     }
-    for device in torch_devices {
-        for config in &options.configs {
-            let file = scratch.join(format!("pytorch-{device}-{config}.json"));
-            let mut cmd = Command::new(&python);
-            cmd.arg(root.join("tools/bench/torch_bench.py"))
-                .args(["--config", config, "--device", device, "--threads"])
-                .arg(threads.to_string())
-                .current_dir(root);
-            if options.quick {
-                cmd.arg("--quick");
-            }
-            eprintln!("== PyTorch on {device}, {config}");
-            let out = cmd
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .with_context(|| format!("running {}", python.display()))?;
-            if !out.status.success() {
-                eprintln!(
-                    "note: the PyTorch bench failed ({}); is torch installed? \
-                     (`bash tools/parity/setup.sh`) — continuing without it",
-                    out.status
-                );
-                continue;
-            }
-            std::fs::write(&file, &out.stdout)
-                .with_context(|| format!("writing {}", file.display()))?;
-            inputs.push(file);
+    devices
+}
+
+/// What the bench runs of one `cargo xtask bench` share.
+struct Runs<'a> {
+    root: &'a Path,
+    options: &'a BenchOptions,
+    /// Where the records files go (`target/bench-runs`).
+    scratch: PathBuf,
+    /// CPU threads for ours and PyTorch alike.
+    threads: usize,
+}
+
+impl Runs<'_> {
+    /// `hashformer bench` on `backend`; its records file.
+    fn hashformers(&self, backend: &str) -> Result<PathBuf> {
+        let file = self.scratch.join(format!("hashformers-{backend}.json"));
+        let mut args: Vec<String> = vec![
+            "--backend".into(),
+            backend.to_owned(),
+            "--configs".into(),
+            self.options.configs.join(","),
+            "--out".into(),
+            file.to_string_lossy().into_owned(),
+        ];
+        if self.options.quick {
+            args.push("--quick".into());
         }
+        let mut cmd = crate::cli::command(self.root, "bench", &args)?;
+        cmd.env("RAYON_NUM_THREADS", self.threads.to_string());
+        eprintln!("== hashformers on {backend}");
+        let status = cmd.status().context("running cargo")?;
+        if !status.success() {
+            bail!("hashformer bench --backend {backend} failed ({status})");
+        }
+        Ok(file)
     }
-    let out = if options.out.is_absolute() {
-        options.out.clone()
-    } else {
-        root.join(&options.out)
-    };
-    let mut args: Vec<String> = inputs
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    args.extend(["--out".into(), out.to_string_lossy().into_owned()]);
-    let status = crate::cli::command(root, "bench-report", &args)?
-        .status()
-        .context("running cargo")?;
-    if !status.success() {
-        bail!("hashformer bench-report failed ({status})");
+
+    /// `tools/bench/torch_bench.py` of `config` on `device`; its records file, or `None` (with
+    /// a note) when the PyTorch bench fails.
+    fn pytorch(&self, python: &Path, device: &str, config: &str) -> Result<Option<PathBuf>> {
+        let file = self.scratch.join(format!("pytorch-{device}-{config}.json"));
+        let mut cmd = Command::new(python);
+        cmd.arg(self.root.join("tools/bench/torch_bench.py"))
+            .args(["--config", config, "--device", device, "--threads"])
+            .arg(self.threads.to_string())
+            .current_dir(self.root);
+        if self.options.quick {
+            cmd.arg("--quick");
+        }
+        eprintln!("== PyTorch on {device}, {config}");
+        let out = cmd
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .with_context(|| format!("running {}", python.display()))?;
+        if !out.status.success() {
+            eprintln!(
+                "note: the PyTorch bench failed ({}); is torch installed? \
+                 (`bash tools/parity/setup.sh`) — continuing without it",
+                out.status
+            );
+            return Ok(None);
+        }
+        std::fs::write(&file, &out.stdout)
+            .with_context(|| format!("writing {}", file.display()))?;
+        Ok(Some(file))
     }
-    Ok(())
+
+    /// `hashformer bench-report` of `inputs` into `--out`.
+    fn report(&self, inputs: &[PathBuf]) -> Result<()> {
+        let out = if self.options.out.is_absolute() {
+            self.options.out.clone()
+        } else {
+            self.root.join(&self.options.out)
+        };
+        let mut args: Vec<String> = inputs
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        args.extend(["--out".into(), out.to_string_lossy().into_owned()]);
+        let status = crate::cli::command(self.root, "bench-report", &args)?
+            .status()
+            .context("running cargo")?;
+        if !status.success() {
+            bail!("hashformer bench-report failed ({status})");
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -98,6 +98,9 @@ fn capture(root: &Path, step: &str, args: &[String]) -> Result<String> {
     String::from_utf8(out.stdout).with_context(|| format!("{step}: output is not UTF-8"))
 }
 
+/// The model flags of every step: tiny HashFormer-Proj_MD5.
+const MODEL: [&str; 6] = ["--variant", "proj", "--scheme", "md5", "--config", "tiny"];
+
 /// Runs the quickstart.
 ///
 /// # Errors
@@ -105,10 +108,50 @@ fn capture(root: &Path, step: &str, args: &[String]) -> Result<String> {
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let options = parse(args)?;
     let started = Instant::now();
-    let data = crate::data_dir(root);
+    check_data(&crate::data_dir(root))?;
+    let out = if options.out.is_absolute() {
+        options.out.clone()
+    } else {
+        root.join(&options.out)
+    };
+
+    println!("== 1/4 build and time a pre-training step (tiny HashFormer-Proj_MD5, 2 × 32)");
+    let plan = plan_pretraining(root, options.minutes)?;
+
+    println!("== 2/4 pre-train with Shuffle+Random");
+    let run_dir = out.join("pretrain");
+    // A fresh run each time (the prepared corpus beside it is reused).
+    let _ = std::fs::remove_dir_all(&run_dir);
+    run_step(root, "pretrain", &pretrain_args(&plan, &out, &run_dir))?;
+
+    println!("== 3/4 fine-tune on SST-2 (full training set, 3 epochs) and evaluate on dev");
+    let glue_dir = out.join("sst2");
+    let accuracy = fine_tune(root, &run_dir.join("model"), &glue_dir)?;
+
+    println!("== 4/4 size and predictions");
+    let (proj, bpe) = (embedding_size(root, "proj")?, embedding_size(root, "bpe")?);
+    let best = glue_dir.join("SST-2/seed-0/best");
+    let mut classify = strings(&["classify", "--model"]);
+    classify.push(path_arg(&best));
+    classify.extend(strings(&EXAMPLES));
+    let predictions = capture(root, "classify", &classify)?;
+
+    print_results(&Results {
+        accuracy,
+        proj,
+        bpe,
+        predictions,
+        best,
+        started,
+    });
+    Ok(())
+}
+
+/// Fails, naming the fetch command, unless SST-2 and the pre-training corpus are in `data`.
+fn check_data(data: &Path) -> Result<()> {
     let sst2 = data.join("glue/SST-2");
     let corpus = data.join("corpus/enwiki-2014-wikiextractor");
-    for needed in [sst2.join("train.tsv"), sst2.join("dev.tsv"), corpus.clone()] {
+    for needed in [sst2.join("train.tsv"), sst2.join("dev.tsv"), corpus] {
         if !needed.exists() {
             bail!(
                 "{} is missing: run `cargo xtask data fetch` (or `cargo xtask data import DIR` \
@@ -117,24 +160,32 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             );
         }
     }
-    let out = if options.out.is_absolute() {
-        options.out.clone()
-    } else {
-        root.join(&options.out)
-    };
-    let path = |p: &Path| p.to_string_lossy().into_owned();
-    let model = ["--variant", "proj", "--scheme", "md5", "--config", "tiny"];
+    Ok(())
+}
 
-    println!("== 1/4 build and time a pre-training step (tiny HashFormer-Proj_MD5, 2 × 32)");
+/// `p` as a command-line argument.
+fn path_arg(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// How long pre-training may take and how many steps fit in it.
+struct Plan {
+    budget_s: f64,
+    steps: u64,
+}
+
+/// Times a pre-training step (`hashformer bench-step`) and plans the steps that fit in the
+/// pre-training share of `minutes`.
+fn plan_pretraining(root: &Path, minutes: f64) -> Result<Plan> {
     let mut bench = strings(&["bench-step", "--warmup", "3", "--steps", "10"]);
-    bench.extend(strings(&model));
+    bench.extend(strings(&MODEL));
     let timing: Value = serde_json::from_str(capture(root, "bench-step", &bench)?.trim())
         .context("reading bench-step's JSON")?;
     let step_s = timing["median_step_s"]
         .as_f64()
         .filter(|s| *s > 0.0)
         .context("bench-step gave no median_step_s")?;
-    let budget_s = options.minutes * 60.0 * PRETRAIN_SHARE;
+    let budget_s = minutes * 60.0 * PRETRAIN_SHARE;
     // Real steps also hash text and evaluate: plan for about 80 % of the synthetic rate; the
     // time limit stops the run (with its model saved) if that is still optimistic.
     let steps = ((budget_s / step_s) * 0.8).max(20.0) as u64;
@@ -143,12 +194,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         step_s * 1e3,
         budget_s / 60.0
     );
+    Ok(Plan { budget_s, steps })
+}
 
-    println!("== 2/4 pre-train with Shuffle+Random");
-    let run_dir = out.join("pretrain");
-    let mut pretrain = strings(&["pretrain"]);
-    pretrain.extend(strings(&model));
-    pretrain.extend(strings(&[
+/// `hashformer pretrain` for `plan` into `run_dir`, preparing the corpus in `out/corpus`.
+fn pretrain_args(plan: &Plan, out: &Path, run_dir: &Path) -> Vec<String> {
+    let mut args = strings(&["pretrain"]);
+    args.extend(strings(&MODEL));
+    args.extend(strings(&[
         "--batch-size",
         "16",
         "--max-length",
@@ -157,27 +210,27 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         "1e-3",
         "--warmup",
     ]));
-    pretrain.push((steps / 20).max(1).to_string());
-    pretrain.extend(strings(&["--steps"]));
-    pretrain.push(steps.to_string());
-    pretrain.extend(strings(&["--minutes"]));
-    pretrain.push(format!("{:.2}", budget_s / 60.0));
-    pretrain.extend(strings(&[
+    args.push((plan.steps / 20).max(1).to_string());
+    args.extend(strings(&["--steps"]));
+    args.push(plan.steps.to_string());
+    args.extend(strings(&["--minutes"]));
+    args.push(format!("{:.2}", plan.budget_s / 60.0));
+    args.extend(strings(&[
         "--max-train-sequences",
         "200000",
         "--eval-batches",
         "20",
     ]));
     // Quickstart owns OUT/corpus: reuse it when it matches, replace it when the data moved.
-    pretrain.extend(["--prepared".to_owned(), path(&out.join("corpus"))]);
-    pretrain.push("--replace-prepared".to_owned());
-    pretrain.extend(["--out".to_owned(), path(&run_dir)]);
-    // A fresh run each time (the prepared corpus beside it is reused).
-    let _ = std::fs::remove_dir_all(&run_dir);
-    run_step(root, "pretrain", &pretrain)?;
+    args.extend(["--prepared".to_owned(), path_arg(&out.join("corpus"))]);
+    args.push("--replace-prepared".to_owned());
+    args.extend(["--out".to_owned(), path_arg(run_dir)]);
+    args
+}
 
-    println!("== 3/4 fine-tune on SST-2 (full training set, 3 epochs) and evaluate on dev");
-    let glue_dir = out.join("sst2");
+/// Fine-tunes `model` on SST-2 into `glue_dir` (`hashformer glue`, afresh); the median dev
+/// accuracy.
+fn fine_tune(root: &Path, model: &Path, glue_dir: &Path) -> Result<f64> {
     let mut glue = strings(&["glue", "--tasks", "sst2", "--seeds", "1", "--epochs", "3"]);
     glue.extend(strings(&[
         "--lr",
@@ -187,66 +240,77 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         "--max-length",
         "64",
     ]));
-    glue.extend(["--model".to_owned(), path(&run_dir.join("model"))]);
-    glue.extend(["--out".to_owned(), path(&glue_dir)]);
-    let _ = std::fs::remove_dir_all(&glue_dir);
+    glue.extend(["--model".to_owned(), path_arg(model)]);
+    glue.extend(["--out".to_owned(), path_arg(glue_dir)]);
+    let _ = std::fs::remove_dir_all(glue_dir);
     run_step(root, "glue", &glue)?;
     let results: Value = serde_json::from_str(
         &std::fs::read_to_string(glue_dir.join("results.json"))
             .context("reading the fine-tuning results")?,
     )?;
-    let accuracy = results["tasks"][0]["median"]["accuracy"]
+    results["tasks"][0]["median"]["accuracy"]
         .as_f64()
-        .context("no SST-2 accuracy in results.json")?;
+        .context("no SST-2 accuracy in results.json")
+}
 
-    println!("== 4/4 size and predictions");
-    let size = |variant: &str| -> Result<Value> {
-        let args = strings(&[
-            "size",
-            "--variant",
-            variant,
-            "--hidden",
-            "32",
-            "--layers",
-            "2",
-            "--heads",
-            "2",
-            "--intermediate",
-            "64",
-            "--json",
-        ]);
-        Ok(serde_json::from_str(&capture(root, "size", &args)?)?)
-    };
-    let (proj, bpe) = (size("proj")?, size("bpe")?);
-    let best = glue_dir.join("SST-2/seed-0/best");
-    let mut classify = strings(&["classify", "--model"]);
-    classify.push(path(&best));
-    classify.extend(strings(&EXAMPLES));
-    let predictions = capture(root, "classify", &classify)?;
+/// `hashformer size --json` of `variant` at the tiny shape.
+fn embedding_size(root: &Path, variant: &str) -> Result<Value> {
+    let args = strings(&[
+        "size",
+        "--variant",
+        variant,
+        "--hidden",
+        "32",
+        "--layers",
+        "2",
+        "--heads",
+        "2",
+        "--intermediate",
+        "64",
+        "--json",
+    ]);
+    Ok(serde_json::from_str(&capture(root, "size", &args)?)?)
+}
 
+/// What the quickstart prints at the end.
+struct Results {
+    /// SST-2 dev accuracy.
+    accuracy: f64,
+    /// `hashformer size --json` of Proj and of the BPE baseline.
+    proj: Value,
+    bpe: Value,
+    /// `hashformer classify`'s lines for [`EXAMPLES`].
+    predictions: String,
+    /// The fine-tuned model.
+    best: PathBuf,
+    /// When the run started.
+    started: Instant,
+}
+
+/// Prints the accuracy, the embedding sizes, the predictions and where the model is.
+fn print_results(r: &Results) {
     let count = |v: &Value, key: &str| v[key].as_u64().unwrap_or(0);
     println!();
-    println!("SST-2 dev accuracy: {:.2} %", 100.0 * accuracy);
+    println!("SST-2 dev accuracy: {:.2} %", 100.0 * r.accuracy);
     println!(
         "token-embedding parameters: HashFormer-Proj_MD5 {} (Proj matrix {} + special tokens {}), \
          vocabulary baseline {} ({}× more)",
-        count(&proj, "token_and_special"),
-        count(&proj["embeddings"], "token"),
-        count(&proj["embeddings"], "special"),
-        count(&bpe, "token_and_special"),
-        count(&bpe, "token_and_special") / count(&proj, "token_and_special").max(1)
+        count(&r.proj, "token_and_special"),
+        count(&r.proj["embeddings"], "token"),
+        count(&r.proj["embeddings"], "special"),
+        count(&r.bpe, "token_and_special"),
+        count(&r.bpe, "token_and_special") / count(&r.proj, "token_and_special").max(1)
     );
     println!("predictions (label, probability, text):");
-    for line in predictions.lines() {
+    for line in r.predictions.lines() {
         println!("  {line}");
     }
     println!(
         "\nfinished in {:.1} min; the model is in {} (try `cargo run -p hashformer-cli -- classify --model {} \"your text\"`)",
-        started.elapsed().as_secs_f64() / 60.0,
-        best.display(),
-        best.display()
+        r.started.elapsed().as_secs_f64() / 60.0,
+        r.best.display(),
+        r.best.display()
     );
-    Ok(())
 }
 
 #[cfg(test)]

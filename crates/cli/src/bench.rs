@@ -2,13 +2,14 @@
 //! (words per second, CPU), the embedding layer of every variant (forward; forward and
 //! backward), encoder inference at batch 1 and 32, and the pre-training step, with the peak
 //! resident memory of each. Records have the schema of `tools/bench/torch_bench.py`, which
-//! times the same things in PyTorch; `cargo xtask bench` runs both and `bench-report` tabulates
-//! and charts them.
+//! times the same things in PyTorch; `cargo xtask bench` runs both and `bench-report`
+//! ([`crate::bench_report`]) tabulates and charts them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use burn::prelude::Device;
 use clap::Args;
 use hashformer_hashing::{LshHasher, Md5Hasher, RobertaBpe, Words};
 use hashformer_model::HashformerConfig;
@@ -104,16 +105,48 @@ fn cpu_name() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
 }
 
+/// The device of `backend` as records name it: the processor for the CPU.
+fn device_name(backend: Backend) -> String {
+    match backend {
+        Backend::Cpu => cpu_name(),
+        // Burn does not name the adapter; docs/benchmarks.md records the hardware.
+        other => format!("{} default device", name(other)),
+    }
+}
+
 fn name<T: std::fmt::Debug>(v: T) -> String {
     format!("{v:?}").to_lowercase()
 }
 
+/// The records of a run so far, and the fields they all share.
 struct Recorder {
     base: Record,
     records: Vec<Record>,
 }
 
 impl Recorder {
+    /// No records yet; the fields every record of a run on `backend` shares.
+    fn new(backend: Backend, threads: usize) -> Self {
+        Self {
+            base: Record {
+                implementation: "hashformers (Burn 0.22.1)".into(),
+                backend: name(backend),
+                device: device_name(backend),
+                config: String::new(),
+                threads,
+                bench: String::new(),
+                variant: String::new(),
+                batch_size: 0,
+                seq_len: 0,
+                seconds: 0.0,
+                tokens_per_s: 0.0,
+                peak_rss_mib: None,
+                iterations: 0,
+            },
+            records: Vec::new(),
+        }
+    }
+
     /// Times `f` (which returns its timings) with the peak memory reset before it.
     fn measure(
         &mut self,
@@ -165,6 +198,7 @@ fn hashing_texts() -> Option<Vec<String>> {
     )
 }
 
+/// Seconds of each of `iterations` passes of `f` over `words`.
 fn time_hashing(
     words: &[&str],
     iterations: usize,
@@ -187,76 +221,103 @@ fn time_hashing(
 /// An unavailable backend, a failing bench, an unwritable output.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let device = args.backend.device()?;
-    let threads = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let (warmup, iterations) = if args.quick { (1, 3) } else { (3, 10) };
-    let mut recorder = Recorder {
-        base: Record {
-            implementation: "hashformers (Burn 0.22.1)".into(),
-            backend: name(args.backend),
-            device: match args.backend {
-                Backend::Cpu => cpu_name(),
-                // Burn does not name the adapter; docs/benchmarks.md records the hardware.
-                other => format!("{} default device", name(other)),
-            },
-            config: String::new(),
-            threads,
-            bench: String::new(),
-            variant: String::new(),
-            batch_size: 0,
-            seq_len: 0,
-            seconds: 0.0,
-            tokens_per_s: 0.0,
-            peak_rss_mib: None,
-            iterations: 0,
-        },
-        records: Vec::new(),
-    };
+    let mut recorder = Recorder::new(args.backend, thread_count());
     let mut rng = ChaCha8Rng::seed_from_u64(0);
 
     // Hashing runs on the CPU whatever the backend: measure it with the CPU run only.
     if matches!(args.backend, Backend::Cpu) {
-        match hashing_texts() {
-            Some(texts) => {
-                let texts = &texts[..texts.len().min(if args.quick { 2_000 } else { 20_000 })];
-                let words: Vec<String> = texts
-                    .iter()
-                    .flat_map(|t| Words::new(t).iter().map(str::to_owned).collect::<Vec<_>>())
-                    .collect();
-                let words: Vec<&str> = words.iter().map(String::as_str).collect();
-                recorder.base.config = "-".into();
-                let md5 = Md5Hasher::default();
-                let n = words.len() as f64;
-                recorder.measure("hashing", "md5", texts.len(), 0, n, || {
-                    time_hashing(&words, iterations.min(5), |w| {
-                        std::hint::black_box(md5.signature(w));
-                        Ok(())
-                    })
-                })?;
-                if let Ok(bpe) = RobertaBpe::from_dir(&crate::data::roberta_dir(None)?) {
-                    let lsh = LshHasher::new(bpe);
-                    recorder.measure("hashing", "lsh", texts.len(), 0, n, || {
-                        time_hashing(&words, iterations.min(3), |w| {
-                            std::hint::black_box(lsh.signature(w)?);
-                            Ok(())
-                        })
-                    })?;
-                }
-            }
-            None => eprintln!("note: no $HASHFORMER_DATA/glue/SST-2/train.tsv; hashing not timed"),
-        }
+        bench_hashing(&mut recorder, args.quick, iterations)?;
     }
 
     for &size in &args.configs {
         recorder.base.config = name(size);
         let heavy = matches!(size, Size::Base);
-        let (w, it) = if heavy { (1, 3) } else { (warmup, iterations) };
-        let config = |v: Variant| -> HashformerConfig { model_config_for(v, Scheme::Md5, size) };
-        let (batch, len) = (32, 128);
-        for &variant in &args.variants {
-            let c = config(variant);
+        let (warmup, iterations) = if heavy { (1, 3) } else { (warmup, iterations) };
+        let models = ModelBench {
+            size,
+            device: &device,
+            warmup,
+            iterations,
+        };
+        models.embeddings(&mut recorder, &args.variants, &mut rng)?;
+        for variant in [Variant::Proj, Variant::Bpe] {
+            models.inference(&mut recorder, variant, &mut rng)?;
+            models.train_step(&mut recorder, variant)?;
+        }
+    }
+    write_records(&recorder.records, args.out.as_deref())
+}
+
+/// CPU threads: `RAYON_NUM_THREADS` when set, else the available parallelism.
+fn thread_count() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// Times MD5 and (when roberta-base is there) LSH hashing of SST-2's words; a note instead
+/// without SST-2.
+fn bench_hashing(recorder: &mut Recorder, quick: bool, iterations: usize) -> Result<()> {
+    let Some(texts) = hashing_texts() else {
+        eprintln!("note: no $HASHFORMER_DATA/glue/SST-2/train.tsv; hashing not timed");
+        return Ok(());
+    };
+    let texts = &texts[..texts.len().min(if quick { 2_000 } else { 20_000 })];
+    let words: Vec<String> = texts
+        .iter()
+        .flat_map(|t| Words::new(t).iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    recorder.base.config = "-".into();
+    let md5 = Md5Hasher::default();
+    let n = words.len() as f64;
+    recorder.measure("hashing", "md5", texts.len(), 0, n, || {
+        time_hashing(&words, iterations.min(5), |w| {
+            std::hint::black_box(md5.signature(w));
+            Ok(())
+        })
+    })?;
+    if let Ok(bpe) = RobertaBpe::from_dir(&crate::data::roberta_dir(None)?) {
+        let lsh = LshHasher::new(bpe);
+        recorder.measure("hashing", "lsh", texts.len(), 0, n, || {
+            time_hashing(&words, iterations.min(3), |w| {
+                std::hint::black_box(lsh.signature(w)?);
+                Ok(())
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// The model benches of one size: where they run and how many passes they time.
+struct ModelBench<'a> {
+    size: Size,
+    device: &'a Device,
+    warmup: usize,
+    iterations: usize,
+}
+
+/// Sequence length of the model benches.
+const SEQ_LEN: usize = 128;
+
+impl ModelBench<'_> {
+    /// The preset of this size for `variant` (MD5 hashing).
+    fn config(&self, variant: Variant) -> HashformerConfig {
+        model_config_for(variant, Scheme::Md5, self.size)
+    }
+
+    /// The embedding layer of each of `variants` at 32 × 128: forward, then forward and backward.
+    fn embeddings(
+        &self,
+        recorder: &mut Recorder,
+        variants: &[Variant],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<()> {
+        let (batch, len) = (32, SEQ_LEN);
+        for &variant in variants {
+            let c = self.config(variant);
             for (bench, backward) in [("embedding_forward", false), ("embedding_backward", true)] {
                 recorder.measure(
                     bench,
@@ -266,321 +327,73 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                     (batch * len) as f64,
                     || {
                         Ok(time_embeddings(
-                            &c, &device, batch, len, backward, w, it, &mut rng,
+                            &c,
+                            self.device,
+                            batch,
+                            len,
+                            backward,
+                            self.warmup,
+                            self.iterations,
+                            rng,
                         )?)
                     },
                 )?;
             }
         }
-        for variant in [Variant::Proj, Variant::Bpe] {
-            let c = config(variant);
-            for b in [1, 32] {
-                recorder.measure(
-                    "inference",
-                    &name(variant),
-                    b,
-                    len,
-                    (b * len) as f64,
-                    || Ok(time_inference(&c, &device, b, len, w, it, &mut rng)?),
-                )?;
-            }
-            let step = step_config(config(variant), 16, len, 1);
+        Ok(())
+    }
+
+    /// Encoder inference of `variant` at batch 1 and 32.
+    fn inference(
+        &self,
+        recorder: &mut Recorder,
+        variant: Variant,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<()> {
+        let c = self.config(variant);
+        let len = SEQ_LEN;
+        for b in [1, 32] {
             recorder.measure(
-                "train_step",
+                "inference",
                 &name(variant),
-                16,
+                b,
                 len,
-                (16 * len) as f64,
+                (b * len) as f64,
                 || {
-                    let t = time_train_steps(&step, std::slice::from_ref(&device), w.max(1), it)?;
-                    Ok(Timings { seconds: t.seconds })
+                    let (w, it) = (self.warmup, self.iterations);
+                    Ok(time_inference(&c, self.device, b, len, w, it, rng)?)
                 },
             )?;
         }
+        Ok(())
     }
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "records": recorder.records }))?;
-    match &args.out {
+
+    /// One pre-training step of `variant` at 16 × 128.
+    fn train_step(&self, recorder: &mut Recorder, variant: Variant) -> Result<()> {
+        let len = SEQ_LEN;
+        let step = step_config(self.config(variant), 16, len, 1);
+        recorder.measure(
+            "train_step",
+            &name(variant),
+            16,
+            len,
+            (16 * len) as f64,
+            || {
+                let devices = std::slice::from_ref(self.device);
+                let t = time_train_steps(&step, devices, self.warmup.max(1), self.iterations)?;
+                Ok(Timings { seconds: t.seconds })
+            },
+        )
+    }
+}
+
+/// Writes `{"records": [...]}` to `out`, or prints it.
+fn write_records(records: &[Record], out: Option<&Path>) -> Result<()> {
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "records": records }))?;
+    match out {
         Some(path) => std::fs::write(path, json + "\n")
             .with_context(|| format!("writing {}", path.display()))?,
         None => println!("{json}"),
-    }
-    Ok(())
-}
-
-/// Arguments of `hashformer bench-report`.
-#[derive(Debug, Args)]
-pub struct BenchReportArgs {
-    /// JSON files of `hashformer bench` and `tools/bench/torch_bench.py` (`{"records": …}`).
-    #[arg(required = true)]
-    inputs: Vec<PathBuf>,
-    /// Directory for bench.json, bench.md and the PNG charts.
-    #[arg(long)]
-    out: PathBuf,
-}
-
-#[derive(Deserialize)]
-struct RecordFile {
-    records: Vec<Record>,
-}
-
-/// `hashformers cpu`, `PyTorch cpu`: who ran it where.
-fn runner(r: &Record) -> String {
-    let who = if r.implementation.starts_with("PyTorch") {
-        "PyTorch"
-    } else {
-        "hashformers"
-    };
-    format!("{who} {}", r.backend)
-}
-
-fn find<'a>(
-    records: &'a [Record],
-    runner_name: &str,
-    config: &str,
-    bench: &str,
-    variant: &str,
-    batch: usize,
-) -> Option<&'a Record> {
-    records.iter().find(|r| {
-        runner(r) == runner_name
-            && r.config == config
-            && r.bench == bench
-            && r.variant == variant
-            && r.batch_size == batch
-    })
-}
-
-fn ms(r: Option<&Record>) -> String {
-    r.map_or("—".into(), |r| format!("{:.2}", r.seconds * 1e3))
-}
-
-fn mib(r: Option<&Record>) -> String {
-    r.and_then(|r| r.peak_rss_mib)
-        .map_or("—".into(), |m| format!("{m:.0}"))
-}
-
-/// The PyTorch runner to compare a hashformers runner with: CPU with CPU, GPUs with CUDA.
-fn reference_runner(ours: &str) -> &'static str {
-    if ours.ends_with(" cpu") {
-        "PyTorch cpu"
-    } else {
-        "PyTorch cuda"
-    }
-}
-
-/// The Markdown report.
-fn markdown(records: &[Record]) -> String {
-    let mut runners: Vec<String> = Vec::new();
-    let mut configs: Vec<String> = Vec::new();
-    let mut variants: Vec<String> = Vec::new();
-    for r in records {
-        for (list, v) in [
-            (&mut runners, runner(r)),
-            (&mut configs, r.config.clone()),
-            (&mut variants, r.variant.clone()),
-        ] {
-            if !list.contains(&v) {
-                list.push(v);
-            }
-        }
-    }
-    configs.retain(|c| c != "-");
-    let mut md = String::from("## Machines\n\n| runner | device | threads |\n|---|---|---:|\n");
-    for name in &runners {
-        if let Some(r) = records.iter().find(|r| runner(r) == *name) {
-            md.push_str(&format!("| {name} | {} | {} |\n", r.device, r.threads));
-        }
-    }
-    let hashing: Vec<&Record> = records.iter().filter(|r| r.bench == "hashing").collect();
-    if !hashing.is_empty() {
-        md.push_str("\n## Hashing (words per second, one thread of the CPU run)\n\n| scheme | texts | words/s |\n|---|---:|---:|\n");
-        for r in hashing {
-            md.push_str(&format!(
-                "| {} | {} | {:.0} |\n",
-                r.variant, r.batch_size, r.tokens_per_s
-            ));
-        }
-    }
-    for config in &configs {
-        md.push_str(&format!("\n## `{config}`\n"));
-        md.push_str("\n### Training step (16 × 128, Shuffle+Random, AdamW)\n\n| variant | runner | step ms | tokens/s | vs PyTorch on the same device | peak RSS MiB |\n|---|---|---:|---:|---:|---:|\n");
-        for variant in ["proj", "bpe"] {
-            for name in &runners {
-                let Some(r) = find(records, name, config, "train_step", variant, 16) else {
-                    continue;
-                };
-                let ratio = if name.starts_with("hashformers") {
-                    find(
-                        records,
-                        reference_runner(name),
-                        config,
-                        "train_step",
-                        variant,
-                        16,
-                    )
-                    .map_or("—".into(), |p| {
-                        format!("{:.2}×", r.tokens_per_s / p.tokens_per_s)
-                    })
-                } else {
-                    "1×".into()
-                };
-                md.push_str(&format!(
-                    "| {variant} | {name} | {} | {:.0} | {ratio} | {} |\n",
-                    ms(Some(r)),
-                    r.tokens_per_s,
-                    mib(Some(r))
-                ));
-            }
-        }
-        md.push_str("\n### Encoder inference latency (ms; seq 128, no head)\n\n| variant | runner | batch 1 | batch 32 | peak RSS MiB (batch 32) |\n|---|---|---:|---:|---:|\n");
-        for variant in ["proj", "bpe"] {
-            for name in &runners {
-                let (one, many) = (
-                    find(records, name, config, "inference", variant, 1),
-                    find(records, name, config, "inference", variant, 32),
-                );
-                if one.is_none() && many.is_none() {
-                    continue;
-                }
-                md.push_str(&format!(
-                    "| {variant} | {name} | {} | {} | {} |\n",
-                    ms(one),
-                    ms(many),
-                    mib(many)
-                ));
-            }
-        }
-        md.push_str("\n### Embedding layer (ms per 32 × 128 batch: forward / forward + backward)\n\n| variant |");
-        let runners: Vec<&String> = runners
-            .iter()
-            .filter(|n| {
-                records
-                    .iter()
-                    .any(|r| runner(r) == **n && r.config == *config)
-            })
-            .collect();
-        for name in &runners {
-            md.push_str(&format!(" {name} |"));
-        }
-        md.push_str("\n|---|");
-        for _ in &runners {
-            md.push_str("---:|");
-        }
-        md.push('\n');
-        for variant in &variants {
-            let mut row = format!("| {variant} |");
-            let mut any = false;
-            for name in &runners {
-                let f = find(records, name, config, "embedding_forward", variant, 32);
-                let b = find(records, name, config, "embedding_backward", variant, 32);
-                any |= f.is_some() || b.is_some();
-                row.push_str(&format!(" {} / {} |", ms(f), ms(b)));
-            }
-            if any {
-                md.push_str(&row);
-                md.push('\n');
-            }
-        }
-    }
-    md
-}
-
-/// Bar charts: training-step and batch-32 inference tokens/s per config and variant.
-fn charts(records: &[Record], out: &std::path::Path) -> Result<Vec<PathBuf>> {
-    use hashformer_report::{bar_chart, BarSeries, PlotOptions};
-    let mut runners: Vec<String> = Vec::new();
-    for r in records {
-        if r.bench != "hashing" && !runners.contains(&runner(r)) {
-            runners.push(runner(r));
-        }
-    }
-    let mut written = Vec::new();
-    for (bench, batch, file, title) in [
-        (
-            "train_step",
-            16,
-            "train_step.png",
-            "Training step, 16 × 128",
-        ),
-        (
-            "inference",
-            32,
-            "inference_b32.png",
-            "Encoder inference, batch 32 × 128",
-        ),
-        (
-            "embedding_backward",
-            32,
-            "embedding_backward.png",
-            "Embedding forward + backward, 32 × 128",
-        ),
-    ] {
-        let mut categories: Vec<(String, String)> = Vec::new();
-        for r in records
-            .iter()
-            .filter(|r| r.bench == bench && r.batch_size == batch)
-        {
-            let key = (r.config.clone(), r.variant.clone());
-            if !categories.contains(&key) {
-                categories.push(key);
-            }
-        }
-        if categories.is_empty() {
-            continue;
-        }
-        let series: Vec<BarSeries> = runners
-            .iter()
-            .map(|name| BarSeries {
-                label: name.clone(),
-                values: categories
-                    .iter()
-                    .map(|(c, v)| find(records, name, c, bench, v, batch).map(|r| r.tokens_per_s))
-                    .collect(),
-            })
-            .collect();
-        let labels: Vec<String> = categories.iter().map(|(c, v)| format!("{c} {v}")).collect();
-        let path = out.join(file);
-        bar_chart(
-            &path,
-            title,
-            "tokens per second",
-            &labels,
-            &series,
-            &PlotOptions::default(),
-        )?;
-        written.push(path);
-    }
-    Ok(written)
-}
-
-/// Runs `hashformer bench-report`.
-///
-/// # Errors
-/// Unreadable inputs, unwritable outputs.
-pub fn report(args: &BenchReportArgs) -> Result<()> {
-    let mut records = Vec::new();
-    for path in &args.inputs {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: RecordFile = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a bench records file", path.display()))?;
-        records.extend(file.records);
-    }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "records": records }))?;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = args.out.join(name);
-        hashformer_files::write_atomic(&path, bytes)
-            .with_context(|| format!("writing {}", path.display()))
-    };
-    write("bench.json", (json + "\n").as_bytes())?;
-    let md = markdown(&records);
-    write("bench.md", md.as_bytes())?;
-    let charts = charts(&records, &args.out)?;
-    print!("{md}");
-    for c in charts {
-        println!("chart: {}", c.display());
     }
     Ok(())
 }

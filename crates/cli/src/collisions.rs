@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -158,78 +158,18 @@ fn count_words(args: &CollisionsArgs) -> Result<HashMap<String, u64>> {
     Ok(counts)
 }
 
+/// The report on `counts` for every bucket count of `args`.
 fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report> {
-    // Most frequent first, ties by word: a deterministic order for every table below.
-    let mut words: Vec<(&str, u64)> = counts.iter().map(|(w, &c)| (w.as_str(), c)).collect();
-    words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let words = by_frequency(counts);
     let tokens: u64 = words.iter().map(|w| w.1).sum();
-    let bar = |what: &str| {
-        (!args.quiet).then(|| {
-            let bar = ProgressBar::new(words.len() as u64);
-            bar.set_style(
-                ProgressStyle::with_template(&format!("{what} {{bar:30}} {{pos}}/{{len}} words"))
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        })
+    let hashes = match args.scheme {
+        Scheme::Md5 => md5_hashes(args, &words)?,
+        Scheme::Lsh => lsh_hashes(args, &words)?,
     };
-    let (signatures, bucket_lists): (Vec<Signature>, Vec<Vec<u32>>) = match args.scheme {
-        Scheme::Md5 => {
-            let hasher = Md5Hasher::new(args.key.as_bytes(), 1)?;
-            let sigs: Vec<Signature> = words.iter().map(|(w, _)| hasher.signature(w)).collect();
-            let lists = args
-                .buckets
-                .iter()
-                .map(|&b| sigs.iter().map(|s| s.bucket(b)).collect())
-                .collect();
-            (sigs, lists)
-        }
-        Scheme::Lsh => {
-            let dir = roberta_dir(args.roberta.as_deref())?;
-            let bpe = || {
-                RobertaBpe::from_dir(&dir)
-                    .with_context(|| format!("loading roberta-base from {}", dir.display()))
-            };
-            let hasher = LshHasher::new(bpe()?);
-            let progress = bar("LSH signatures");
-            let mut sigs = Vec::with_capacity(words.len());
-            for (w, _) in &words {
-                sigs.push(hasher.signature(w)?);
-                if let Some(p) = &progress {
-                    p.inc(1);
-                }
-            }
-            let mut lists = Vec::new();
-            for &b in &args.buckets {
-                let hasher = LshHasher::with_config(
-                    bpe()?,
-                    LshConfig {
-                        num_buckets: b,
-                        ..LshConfig::default()
-                    },
-                )?;
-                let progress = bar(&format!("LSH buckets ({b})"));
-                let mut list = Vec::with_capacity(words.len());
-                for (w, _) in &words {
-                    list.push(hasher.bucket(w)?);
-                    if let Some(p) = &progress {
-                        p.inc(1);
-                    }
-                }
-                lists.push(list);
-            }
-            (sigs, lists)
-        }
-    };
-    let mut per_signature: HashMap<Signature, u64> = HashMap::new();
-    for s in &signatures {
-        *per_signature.entry(*s).or_default() += 1;
-    }
-    let signature_colliding_words = signatures.iter().filter(|s| per_signature[s] > 1).count();
     let per_bucket_count = args
         .buckets
         .iter()
-        .zip(bucket_lists)
+        .zip(hashes.buckets)
         .map(|(&b, list)| bucket_report(b, &words, &list, tokens, args.top))
         .collect();
     Ok(Report {
@@ -239,9 +179,107 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
         },
         tokens,
         distinct_words: words.len() as u64,
-        signature_colliding_words: signature_colliding_words as u64,
+        signature_colliding_words: signature_colliding_words(&hashes.signatures),
         per_bucket_count,
     })
+}
+
+/// The words with their counts, most frequent first, ties by word: a deterministic order
+/// for every table of the report.
+fn by_frequency(counts: &HashMap<String, u64>) -> Vec<(&str, u64)> {
+    let mut words: Vec<(&str, u64)> = counts.iter().map(|(w, &c)| (w.as_str(), c)).collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    words
+}
+
+/// Each word's signature and, per bucket count, each word's bucket (in the order of the words).
+struct Hashes {
+    signatures: Vec<Signature>,
+    buckets: Vec<Vec<u32>>,
+}
+
+/// [`Hashes`] with the MD5 scheme.
+fn md5_hashes(args: &CollisionsArgs, words: &[(&str, u64)]) -> Result<Hashes> {
+    let hasher = Md5Hasher::new(args.key.as_bytes(), 1)?;
+    let signatures: Vec<Signature> = words.iter().map(|(w, _)| hasher.signature(w)).collect();
+    let buckets = args
+        .buckets
+        .iter()
+        .map(|&b| signatures.iter().map(|s| s.bucket(b)).collect())
+        .collect();
+    Ok(Hashes {
+        signatures,
+        buckets,
+    })
+}
+
+/// [`Hashes`] with the LSH scheme (a hasher per bucket count), with progress bars.
+fn lsh_hashes(args: &CollisionsArgs, words: &[(&str, u64)]) -> Result<Hashes> {
+    let dir = roberta_dir(args.roberta.as_deref())?;
+    let hasher = LshHasher::new(load_bpe(&dir)?);
+    let progress = progress_bar(args.quiet, words.len(), "LSH signatures");
+    let signatures = hash_each(words, progress.as_ref(), |w| Ok(hasher.signature(w)?))?;
+    let mut buckets = Vec::new();
+    for &b in &args.buckets {
+        let hasher = LshHasher::with_config(
+            load_bpe(&dir)?,
+            LshConfig {
+                num_buckets: b,
+                ..LshConfig::default()
+            },
+        )?;
+        let progress = progress_bar(args.quiet, words.len(), &format!("LSH buckets ({b})"));
+        buckets.push(hash_each(words, progress.as_ref(), |w| {
+            Ok(hasher.bucket(w)?)
+        })?);
+    }
+    Ok(Hashes {
+        signatures,
+        buckets,
+    })
+}
+
+/// roberta-base's BPE from `dir`.
+fn load_bpe(dir: &Path) -> Result<RobertaBpe> {
+    RobertaBpe::from_dir(dir)
+        .with_context(|| format!("loading roberta-base from {}", dir.display()))
+}
+
+/// A bar over `len` words labelled `what` (none when `quiet`).
+fn progress_bar(quiet: bool, len: usize, what: &str) -> Option<ProgressBar> {
+    (!quiet).then(|| {
+        let bar = ProgressBar::new(len as u64);
+        bar.set_style(
+            ProgressStyle::with_template(&format!("{what} {{bar:30}} {{pos}}/{{len}} words"))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
+
+/// `hash` of each word in order, advancing `progress` by one per word.
+fn hash_each<T>(
+    words: &[(&str, u64)],
+    progress: Option<&ProgressBar>,
+    hash: impl Fn(&str) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(words.len());
+    for (w, _) in words {
+        out.push(hash(w)?);
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+    }
+    Ok(out)
+}
+
+/// Distinct words whose signature another word also has.
+fn signature_colliding_words(signatures: &[Signature]) -> u64 {
+    let mut per_signature: HashMap<Signature, u64> = HashMap::new();
+    for s in signatures {
+        *per_signature.entry(*s).or_default() += 1;
+    }
+    signatures.iter().filter(|s| per_signature[s] > 1).count() as u64
 }
 
 /// `words` are sorted most frequent first, so each bucket's list is too.

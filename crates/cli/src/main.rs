@@ -2,6 +2,7 @@
 
 mod backend;
 mod bench;
+mod bench_report;
 mod bench_step;
 mod classify;
 mod collisions;
@@ -41,7 +42,7 @@ enum Command {
     /// `cargo xtask bench`).
     Bench(bench::BenchArgs),
     /// Merge bench records (ours and PyTorch's) into bench.json, bench.md and PNG charts.
-    BenchReport(bench::BenchReportArgs),
+    BenchReport(bench_report::BenchReportArgs),
     /// Time pre-training steps of a model on synthetic batches (JSON on stdout).
     BenchStep(bench_step::BenchStepArgs),
     /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         Command::Size(args) => size::run(&args),
         Command::Pretrain(args) => pretrain::run(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::BenchReport(args) => bench::report(&args),
+        Command::BenchReport(args) => bench_report::report(&args),
         Command::BenchStep(args) => bench_step::run(&args),
         Command::Glue(args) => glue::run(&args),
         Command::GlueMerge(args) => glue::merge(&args),

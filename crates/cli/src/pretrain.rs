@@ -8,10 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use hashformer_corpus::{prepare_with_progress, PrepareConfig, PrepareProgress, Split};
+use hashformer_hashing::RobertaBpe;
 use hashformer_model::{HashformerConfig, TextEncoder};
 use hashformer_train::{
     pretrain, AdamWConfig, Decay, EvalReport, LrSchedule, Objective, Observer, PretrainConfig,
-    RunOptions, StepReport,
+    RunOptions, RunSummary, StepReport,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -187,11 +188,47 @@ pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> Hashfor
 /// Bad arguments, missing data, and any training error, with context.
 pub fn run(args: &PretrainArgs) -> Result<()> {
     let devices = args.backend.devices(args.devices)?;
+    let (model, bpe) = model_and_bpe(args)?;
+    let config = pretrain_config(args, model);
+    config.validate().context("invalid pre-training settings")?;
+
+    let corpus = prepared_corpus(args)?;
+    let encoder = TextEncoder::new(&config.model, config.max_length, bpe)
+        .context("building the text encoder")?;
+    let options = RunOptions {
+        time_limit: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        resume: args.resume,
+        stop_after: args.stop_after,
+    };
+    let mut progress = Progress::new(args.quiet);
+    let summary = pretrain(
+        &config,
+        &corpus,
+        encoder,
+        &args.out,
+        &devices,
+        &options,
+        &mut progress,
+    )
+    .with_context(|| format!("pre-training into {}", args.out.display()))?;
+    progress.finish();
+    print_summary(&summary, config.steps);
+    Ok(())
+}
+
+/// The model preset and the BPE it needs (LSH and the baseline); the baseline's vocabulary
+/// size is the BPE's.
+fn model_and_bpe(args: &PretrainArgs) -> Result<(HashformerConfig, Option<RobertaBpe>)> {
     let mut model = args.model.model_config();
     let bpe = bpe_for(&model, args.roberta.as_deref())?;
     if let (Variant::Bpe, Some(bpe)) = (args.model.variant, &bpe) {
         model = model.with_bpe_vocab_size(bpe.vocab_size());
     }
+    Ok((model, bpe))
+}
+
+/// The training settings of `args` for `model` (not yet validated).
+fn pretrain_config(args: &PretrainArgs, model: HashformerConfig) -> PretrainConfig {
     let objective = match args.objective {
         ObjectiveArg::ShuffleRandom => Objective::ShuffleRandom {
             manipulate_prob: args.manipulate_prob,
@@ -203,7 +240,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
     let warmup = args
         .warmup
         .unwrap_or_else(|| (args.steps as f64 * 0.06).round() as u64);
-    let config = PretrainConfig {
+    PretrainConfig {
         model,
         objective,
         max_length: args.max_length,
@@ -230,29 +267,11 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
         eval_batches: args.eval_batches,
         checkpoint_every: args.checkpoint_every,
         keep_checkpoints: args.keep_checkpoints,
-    };
-    config.validate().context("invalid pre-training settings")?;
+    }
+}
 
-    let corpus = prepared_corpus(args)?;
-    let encoder = TextEncoder::new(&config.model, config.max_length, bpe)
-        .context("building the text encoder")?;
-    let options = RunOptions {
-        time_limit: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
-        resume: args.resume,
-        stop_after: args.stop_after,
-    };
-    let mut progress = Progress::new(args.quiet);
-    let summary = pretrain(
-        &config,
-        &corpus,
-        encoder,
-        &args.out,
-        &devices,
-        &options,
-        &mut progress,
-    )
-    .with_context(|| format!("pre-training into {}", args.out.display()))?;
-    progress.finish();
+/// The closing line: how the run ended, at which of `steps`, and where the model is.
+fn print_summary(summary: &RunSummary, steps: u64) {
     println!(
         "{} at step {}/{} in {:.0} s; held-out loss {}, accuracy {}; model in {}",
         if summary.finished {
@@ -261,7 +280,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
             "stopped (time limit)"
         },
         summary.step,
-        config.steps,
+        steps,
         summary.seconds,
         summary
             .last_eval_loss
@@ -271,7 +290,6 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
             .map_or("-".into(), |a| format!("{a:.4}")),
         summary.model_dir.display()
     );
-    Ok(())
 }
 
 /// Prepares the corpus into `--prepared` (default OUT/corpus) or reuses it.

@@ -39,6 +39,14 @@ fn reference_vocab_code(config: &HashformerConfig) -> usize {
     }
 }
 
+/// [`Error::Config`] for `field` of `config.json`.
+fn config_error(field: &str, reason: String) -> Error {
+    Error::Config {
+        field: field.to_owned(),
+        reason,
+    }
+}
+
 fn default_act() -> String {
     "gelu".into()
 }
@@ -175,67 +183,9 @@ impl HfConfig {
     /// # Errors
     /// [`Error::Config`] naming the first inconsistent field.
     pub fn to_config(&self) -> Result<HashformerConfig> {
-        let bad = |field: &str, reason: String| Error::Config {
-            field: field.to_owned(),
-            reason,
-        };
-        let from_code = EmbeddingKind::try_from(ReferenceVocabCode(self.vocab_size))?;
-        let kind = self.embedding_type.unwrap_or(from_code);
-        let code_agrees = match kind {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => from_code == EmbeddingKind::Emb,
-            k => k == from_code,
-        };
-        if !code_agrees {
-            return Err(bad(
-                "vocab_size",
-                format!(
-                    "{} is the reference's code for {from_code:?}, but embedding_type is {kind:?}",
-                    self.vocab_size
-                ),
-            ));
-        }
-        if self.hidden_act != "gelu" {
-            return Err(bad(
-                "hidden_act",
-                format!(
-                    "only \"gelu\" (erf) is supported, got {:?}",
-                    self.hidden_act
-                ),
-            ));
-        }
-        if (self.pad_token_id, self.bos_token_id, self.eos_token_id) != (1, 0, 2) {
-            return Err(bad(
-                "pad_token_id",
-                "special ids must be RoBERTa's (<s> 0, <pad> 1, </s> 2)".into(),
-            ));
-        }
-        if let Some(bits) = self.num_hash_bits.filter(|&b| b != NUM_HASH_BITS) {
-            return Err(bad(
-                "num_hash_bits",
-                format!("only {NUM_HASH_BITS} is supported, got {bits}"),
-            ));
-        }
-        let offset = HASH_ID_OFFSET as usize;
-        let num_buckets = match (kind, self.num_buckets) {
-            (EmbeddingKind::Emb, Some(n)) if n + offset != self.vocab_size => {
-                return Err(bad(
-                    "num_buckets",
-                    format!(
-                        "{n} buckets need vocab_size {}, got {}",
-                        n + offset,
-                        self.vocab_size
-                    ),
-                ))
-            }
-            (EmbeddingKind::Emb, None) if self.vocab_size <= offset => {
-                return Err(bad(
-                    "vocab_size",
-                    format!("an Emb table needs more than {offset} rows"),
-                ))
-            }
-            (EmbeddingKind::Emb, _) => self.vocab_size - offset,
-            _ => crate::config::DEFAULT_BUCKETS,
-        };
+        let kind = self.embedding_kind()?;
+        self.check_supported()?;
+        let num_buckets = self.bucket_count(kind)?;
         let mut config = HashformerConfig::new(
             kind,
             self.hidden_size,
@@ -251,34 +201,118 @@ impl HfConfig {
         .with_max_position_embeddings(self.max_position_embeddings)
         .with_type_vocab_size(self.type_vocab_size)
         .with_layer_norm_eps(self.layer_norm_eps)
-        .with_num_labels(self.num_labels.unwrap_or(match self.id2label.len() {
-            0 => 2,
-            n => n,
-        }));
+        .with_num_labels(self.label_count());
         if kind == EmbeddingKind::Vocab {
             config = config.with_bpe_vocab_size(self.vocab_size);
         }
         if let Some(std) = self.initializer_range {
             config = config.with_initializer_range(std);
         }
-        if !self.id2label.is_empty() {
-            let names: Option<Vec<String>> = (0..self.id2label.len())
-                .map(|i| self.id2label.get(&i.to_string()).cloned())
-                .collect();
-            let names = names.ok_or_else(|| {
-                bad(
-                    "id2label",
-                    format!(
-                        "keys must be \"0\" to \"{}\", got {:?}",
-                        self.id2label.len() - 1,
-                        self.id2label.keys().collect::<Vec<_>>()
-                    ),
-                )
-            })?;
+        if let Some(names) = self.label_names()? {
             config = config.with_id2label(names);
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The variant: `embedding_type` when given, else the reference's code in `vocab_size`;
+    /// an error when both are given and disagree.
+    fn embedding_kind(&self) -> Result<EmbeddingKind> {
+        let from_code = EmbeddingKind::try_from(ReferenceVocabCode(self.vocab_size))?;
+        let kind = self.embedding_type.unwrap_or(from_code);
+        let code_agrees = match kind {
+            EmbeddingKind::Emb | EmbeddingKind::Vocab => from_code == EmbeddingKind::Emb,
+            k => k == from_code,
+        };
+        if !code_agrees {
+            return Err(config_error(
+                "vocab_size",
+                format!(
+                    "{} is the reference's code for {from_code:?}, but embedding_type is {kind:?}",
+                    self.vocab_size
+                ),
+            ));
+        }
+        Ok(kind)
+    }
+
+    /// Checks the HF fields we only support one value of: `hidden_act`, the special token
+    /// ids and `num_hash_bits`.
+    fn check_supported(&self) -> Result<()> {
+        if self.hidden_act != "gelu" {
+            return Err(config_error(
+                "hidden_act",
+                format!(
+                    "only \"gelu\" (erf) is supported, got {:?}",
+                    self.hidden_act
+                ),
+            ));
+        }
+        if (self.pad_token_id, self.bos_token_id, self.eos_token_id) != (1, 0, 2) {
+            return Err(config_error(
+                "pad_token_id",
+                "special ids must be RoBERTa's (<s> 0, <pad> 1, </s> 2)".into(),
+            ));
+        }
+        if let Some(bits) = self.num_hash_bits.filter(|&b| b != NUM_HASH_BITS) {
+            return Err(config_error(
+                "num_hash_bits",
+                format!("only {NUM_HASH_BITS} is supported, got {bits}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The bucket count: for Emb, the table rows past the special ids (and `num_buckets`, when
+    /// given, must agree with them); for the other variants, the default.
+    fn bucket_count(&self, kind: EmbeddingKind) -> Result<usize> {
+        let offset = HASH_ID_OFFSET as usize;
+        match (kind, self.num_buckets) {
+            (EmbeddingKind::Emb, Some(n)) if n + offset != self.vocab_size => Err(config_error(
+                "num_buckets",
+                format!(
+                    "{n} buckets need vocab_size {}, got {}",
+                    n + offset,
+                    self.vocab_size
+                ),
+            )),
+            (EmbeddingKind::Emb, None) if self.vocab_size <= offset => Err(config_error(
+                "vocab_size",
+                format!("an Emb table needs more than {offset} rows"),
+            )),
+            (EmbeddingKind::Emb, _) => Ok(self.vocab_size - offset),
+            _ => Ok(crate::config::DEFAULT_BUCKETS),
+        }
+    }
+
+    /// `num_labels`, else the number of `id2label` names, else 2 (HF's default).
+    fn label_count(&self) -> usize {
+        self.num_labels.unwrap_or(match self.id2label.len() {
+            0 => 2,
+            n => n,
+        })
+    }
+
+    /// The `id2label` names in index order (`None` when there are none); an error unless the
+    /// keys are exactly `"0"` to `"n-1"`.
+    fn label_names(&self) -> Result<Option<Vec<String>>> {
+        if self.id2label.is_empty() {
+            return Ok(None);
+        }
+        let names: Option<Vec<String>> = (0..self.id2label.len())
+            .map(|i| self.id2label.get(&i.to_string()).cloned())
+            .collect();
+        let names = names.ok_or_else(|| {
+            config_error(
+                "id2label",
+                format!(
+                    "keys must be \"0\" to \"{}\", got {:?}",
+                    self.id2label.len() - 1,
+                    self.id2label.keys().collect::<Vec<_>>()
+                ),
+            )
+        })?;
+        Ok(Some(names))
     }
 
     /// Parses `config.json` text; `path` names the file in errors.

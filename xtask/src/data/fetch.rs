@@ -262,38 +262,40 @@ mod tests {
         );
     }
 
-    #[test]
-    fn derivations_over_http() {
-        let (a, b) = (b"i\tx\n2\tb\n".to_vec(), b"i\tx\n1\ta\n".to_vec());
-        let jsonl =
-            b"{\"premise\": \"p\", \"hypothesis\": \"h\", \"label\": \"neutral\"}\n".to_vec();
-        let server = TestServer::start(vec![
-            ("/o/r/c1/a.tsv".into(), a.clone()),
-            ("/o/r/c1/b.tsv".into(), b.clone()),
-            ("/o/r/c1/d.jsonl".into(), jsonl.clone()),
-            ("/o/r/c1/tok.json".into(), b"{\"v\":1, \"x\":2}".to_vec()),
-        ]);
-        let pin = |path: &'static str, bytes: &[u8]| Pinned {
+    // The derivation test's remote files and the files it derives from them.
+    const A: &[u8] = b"i\tx\n2\tb\n";
+    const B: &[u8] = b"i\tx\n1\ta\n";
+    const JSONL: &[u8] = b"{\"premise\": \"p\", \"hypothesis\": \"h\", \"label\": \"neutral\"}\n";
+    const TOK: &[u8] = b"{\"v\":1, \"x\":2}";
+    const MERGED: &[u8] = b"i\tx\n1\ta\n2\tb\n";
+    const TSV: &[u8] = b"index\tsentence1\tsentence2\tgold_label\n0\tp\th\tneutral\n";
+
+    /// `path` of the test repository `o/r` at `c1`, pinned to the sha256 of `bytes`.
+    fn pin(path: &'static str, bytes: &[u8]) -> Pinned {
+        Pinned {
             remote: Remote {
                 repo: "o/r",
                 commit: "c1",
                 path,
             },
             sha256: leak(sha256_hex(bytes)),
-        };
-        let merged = b"i\tx\n1\ta\n2\tb\n";
-        let tsv = b"index\tsentence1\tsentence2\tgold_label\n0\tp\th\tneutral\n";
-        let entries = [
+        }
+    }
+
+    /// One entry per kind of derivation (merge, copy, JSONL to TSV, edit), then a merge with
+    /// a part pinned to the wrong sha256.
+    fn derived_entries() -> [Entry; 5] {
+        [
             plain(
                 "glue/T/m.tsv",
-                merged.len() as u64,
-                leak(sha256_hex(merged)),
-                Source::MergeByIndex([pin("a.tsv", &a), pin("b.tsv", &b)]),
+                MERGED.len() as u64,
+                leak(sha256_hex(MERGED)),
+                Source::MergeByIndex([pin("a.tsv", A), pin("b.tsv", B)]),
             ),
             plain(
                 "glue/T/d.jsonl",
-                jsonl.len() as u64,
-                leak(sha256_hex(&jsonl)),
+                JSONL.len() as u64,
+                leak(sha256_hex(JSONL)),
                 Source::Copy(Remote {
                     repo: "o/r",
                     commit: "c1",
@@ -302,8 +304,8 @@ mod tests {
             ),
             plain(
                 "glue/T/d.tsv",
-                tsv.len() as u64,
-                leak(sha256_hex(tsv)),
+                TSV.len() as u64,
+                leak(sha256_hex(TSV)),
                 Source::JsonlToTsv {
                     jsonl: "glue/T/d.jsonl",
                 },
@@ -313,22 +315,24 @@ mod tests {
                 7,
                 leak(sha256_hex(b"{\"v\":1}")),
                 Source::DeleteOnce {
-                    from: pin("tok.json", b"{\"v\":1, \"x\":2}"),
+                    from: pin("tok.json", TOK),
                     needle: ", \"x\":2",
                 },
             ),
             // A pinned part whose sha256 differs: an error naming the URL.
             plain(
                 "glue/T/bad.tsv",
-                merged.len() as u64,
-                leak(sha256_hex(merged)),
-                Source::MergeByIndex([pin("a.tsv", &b), pin("b.tsv", &b)]),
+                MERGED.len() as u64,
+                leak(sha256_hex(MERGED)),
+                Source::MergeByIndex([pin("a.tsv", B), pin("b.tsv", B)]),
             ),
-        ];
-        let dir = TestDir::new("fetch-derive");
-        let refs: Vec<&Entry> = entries.iter().collect();
-        let report = fetch(dir.path(), &refs, &server.base);
-        let rows = outcomes(&report);
+        ]
+    }
+
+    /// The four derivations succeeded, the bad pin failed naming its URL, and only the
+    /// derived files are in `dir`.
+    fn check_derivations(report: &Report, dir: &TestDir) {
+        let rows = outcomes(report);
         assert_eq!(rows[0], ("fetched", false));
         assert_eq!(rows[1], ("fetched", false));
         assert_eq!(rows[2], ("fetched", false));
@@ -339,9 +343,9 @@ mod tests {
         );
         assert_eq!(
             std::fs::read(dir.path().join("glue/T/m.tsv")).unwrap(),
-            merged
+            MERGED
         );
-        assert_eq!(std::fs::read(dir.path().join("glue/T/d.tsv")).unwrap(), tsv);
+        assert_eq!(std::fs::read(dir.path().join("glue/T/d.tsv")).unwrap(), TSV);
         let files = [
             "glue/T/d.jsonl",
             "glue/T/d.tsv",
@@ -349,6 +353,21 @@ mod tests {
             "glue/T/tok.json",
         ];
         assert_eq!(dir.files(), files);
+    }
+
+    #[test]
+    fn derivations_over_http() {
+        let server = TestServer::start(vec![
+            ("/o/r/c1/a.tsv".into(), A.to_vec()),
+            ("/o/r/c1/b.tsv".into(), B.to_vec()),
+            ("/o/r/c1/d.jsonl".into(), JSONL.to_vec()),
+            ("/o/r/c1/tok.json".into(), TOK.to_vec()),
+        ]);
+        let entries = derived_entries();
+        let dir = TestDir::new("fetch-derive");
+        let refs: Vec<&Entry> = entries.iter().collect();
+        let report = fetch(dir.path(), &refs, &server.base);
+        check_derivations(&report, &dir);
     }
 
     #[test]
