@@ -13,7 +13,9 @@ use burn::prelude::Device;
 use clap::Args;
 use hashformer_hashing::{LshHasher, Md5Hasher, RobertaBpe, Words};
 use hashformer_model::HashformerConfig;
-use hashformer_train::timing::{time_embeddings, time_inference, time_train_steps, Timings};
+use hashformer_train::timing::{
+    time_embeddings, time_inference, time_train_steps, Passes, Timings,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -303,6 +305,16 @@ struct ModelBench<'a> {
 const SEQ_LEN: usize = 128;
 
 impl ModelBench<'_> {
+    /// `batch × len` inputs, with this bench's warm-up and timed passes.
+    fn passes(&self, batch: usize, len: usize) -> Passes {
+        Passes {
+            batch,
+            len,
+            warmup: self.warmup,
+            iterations: self.iterations,
+        }
+    }
+
     /// The preset of this size for `variant` (MD5 hashing).
     fn config(&self, variant: Variant) -> HashformerConfig {
         model_config_for(variant, Scheme::Md5, self.size)
@@ -329,11 +341,8 @@ impl ModelBench<'_> {
                         Ok(time_embeddings(
                             &c,
                             self.device,
-                            batch,
-                            len,
+                            self.passes(batch, len),
                             backward,
-                            self.warmup,
-                            self.iterations,
                             rng,
                         )?)
                     },
@@ -359,10 +368,7 @@ impl ModelBench<'_> {
                 b,
                 len,
                 (b * len) as f64,
-                || {
-                    let (w, it) = (self.warmup, self.iterations);
-                    Ok(time_inference(&c, self.device, b, len, w, it, rng)?)
-                },
+                || Ok(time_inference(&c, self.device, self.passes(b, len), rng)?),
             )?;
         }
         Ok(())

@@ -72,6 +72,19 @@ pub fn synthetic_batch(
     }
 }
 
+/// The synthetic input of a timed pass and how many passes run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passes {
+    /// Sequences per pass.
+    pub batch: usize,
+    /// Tokens per sequence (`<s>` and `</s>` included, every one attended).
+    pub len: usize,
+    /// Untimed passes first.
+    pub warmup: usize,
+    /// Timed passes.
+    pub iterations: usize,
+}
+
 /// Seconds of each timed iteration of a benchmark.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timings {
@@ -98,7 +111,10 @@ fn sync(device: &Device) -> Result<()> {
         .map_err(|e| Error::DeviceSync(format!("{e:?}")))
 }
 
-fn time(warmup: usize, iterations: usize, device: &Device, mut f: impl FnMut()) -> Result<Timings> {
+fn time(passes: Passes, device: &Device, mut f: impl FnMut()) -> Result<Timings> {
+    let Passes {
+        warmup, iterations, ..
+    } = passes;
     let mut seconds = Vec::with_capacity(iterations);
     for i in 0..warmup + iterations {
         let start = Instant::now();
@@ -112,29 +128,25 @@ fn time(warmup: usize, iterations: usize, device: &Device, mut f: impl FnMut()) 
 }
 
 /// The embedding layer of `config` (token part, positions, token types, LayerNorm) on a
-/// synthetic `batch × len` input: without `backward`, the forward pass without autodiff or
+/// synthetic `passes.batch × passes.len` input: without `backward`, the forward pass without autodiff or
 /// dropout; with it, the forward pass with dropout plus the backward pass of the output's sum.
 /// Each pass ends by synchronising the device.
 ///
 /// # Errors
 /// An invalid config, a failing device sync.
-#[allow(clippy::too_many_arguments)]
 pub fn time_embeddings(
     config: &HashformerConfig,
     device: &Device,
-    batch: usize,
-    len: usize,
+    passes: Passes,
     backward: bool,
-    warmup: usize,
-    iterations: usize,
     rng: &mut impl Rng,
 ) -> Result<Timings> {
     config.validate()?;
-    let input = synthetic_batch(config, batch, len, rng);
+    let input = synthetic_batch(config, passes.batch, passes.len, rng);
     if !backward {
         let module = config.embeddings().init(device);
         let input = input.to_input(device);
-        return time(warmup, iterations, device, || {
+        return time(passes, device, || {
             drop(module.forward(input.clone()).into_data());
         });
     }
@@ -142,30 +154,27 @@ pub fn time_embeddings(
     let train_device = device.clone().autodiff();
     let module = config.embeddings().init(&train_device);
     let input = input.to_input(&train_device);
-    time(warmup, iterations, device, || {
+    time(passes, device, || {
         drop(module.forward(input.clone()).sum().backward());
     })
 }
 
 /// The encoder (embeddings + transformer, no head) of `config` without autodiff or dropout,
-/// on a synthetic `batch × len` input: inference latency, the output read back each time.
+/// on a synthetic `passes.batch × passes.len` input: inference latency, the output read back each time.
 ///
 /// # Errors
 /// An invalid config, a failing device sync.
 pub fn time_inference(
     config: &HashformerConfig,
     device: &Device,
-    batch: usize,
-    len: usize,
-    warmup: usize,
-    iterations: usize,
+    passes: Passes,
     rng: &mut impl Rng,
 ) -> Result<Timings> {
     config.validate()?;
-    let input = synthetic_batch(config, batch, len, rng);
+    let input = synthetic_batch(config, passes.batch, passes.len, rng);
     let model = config.init_model(device);
     let input = input.to_input(device);
-    time(warmup, iterations, device, || {
+    time(passes, device, || {
         drop(model.forward(input.clone()).into_data());
     })
 }
@@ -302,11 +311,18 @@ mod tests {
             } else {
                 config
             };
-            let fwd = time_embeddings(&config, &device, 2, 8, false, 1, 2, &mut rng).unwrap();
-            let bwd = time_embeddings(&config, &device, 2, 8, true, 1, 2, &mut rng).unwrap();
+            let passes = |batch, len, warmup, iterations| Passes {
+                batch,
+                len,
+                warmup,
+                iterations,
+            };
+            let fwd = time_embeddings(&config, &device, passes(2, 8, 1, 2), false, &mut rng);
+            let bwd = time_embeddings(&config, &device, passes(2, 8, 1, 2), true, &mut rng);
+            let (fwd, bwd) = (fwd.unwrap(), bwd.unwrap());
             assert_eq!((fwd.seconds.len(), bwd.seconds.len()), (2, 2));
             assert!(fwd.median() > 0.0 && bwd.median() > 0.0);
-            let inf = time_inference(&config, &device, 1, 8, 0, 3, &mut rng).unwrap();
+            let inf = time_inference(&config, &device, passes(1, 8, 0, 3), &mut rng).unwrap();
             assert_eq!(inf.seconds.len(), 3);
         }
         let batch = synthetic_batch(
