@@ -14,7 +14,7 @@ use std::time::Duration;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput};
+use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput, Variant};
 use hashformer_hashing::HashKind;
 use hashformer_model::HashformerConfig;
 
@@ -26,12 +26,12 @@ const VARIANTS: [(EmbeddingKind, &str); 5] = [
     (EmbeddingKind::Pool, "pool"),
     (EmbeddingKind::Add, "add"),
     (EmbeddingKind::Proj, "proj"),
-    (EmbeddingKind::Vocab, "vocab"),
+    (EmbeddingKind::Bpe, "vocab"),
 ];
 
 fn config(kind: EmbeddingKind) -> HashformerConfig {
-    let hash = (kind != EmbeddingKind::Vocab).then_some(HashKind::Md5);
-    HashformerConfig::small(kind, hash)
+    let hash = (kind != EmbeddingKind::Bpe).then_some(HashKind::Md5);
+    HashformerConfig::small(Variant::new(kind, hash).expect("a valid variant"))
 }
 
 /// A batch whose last 10% of every row is padding.
@@ -43,7 +43,7 @@ fn batch(kind: EmbeddingKind, vocab: usize, device: &Device) -> EmbeddingInput {
     let attention_mask = Tensor::<2, Int>::from_data(TensorData::new(mask, [BATCH, SEQ]), device);
     let spec = || Tensor::<2, Int>::full([BATCH, SEQ], 5, device);
     let tokens = match kind {
-        EmbeddingKind::Emb | EmbeddingKind::Vocab => TokenInput::Ids(
+        EmbeddingKind::Emb | EmbeddingKind::Bpe => TokenInput::Ids(
             Tensor::<2>::random(
                 [BATCH, SEQ],
                 Distribution::Uniform(5.0, vocab as f64),

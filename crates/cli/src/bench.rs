@@ -24,7 +24,7 @@ use crate::backend::Backend;
 use crate::bench_step::step_config;
 use crate::data::data_root;
 use crate::pretrain::{model_config_for, Size};
-use crate::variant::{Scheme, Variant};
+use crate::variant::{SchemeArg, VariantArg};
 
 /// One measurement (the schema shared with `tools/bench/torch_bench.py`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ pub struct BenchArgs {
         value_delimiter = ',',
         default_value = "proj,add,pool,emb,bpe"
     )]
-    variants: Vec<Variant>,
+    variants: Vec<VariantArg>,
     /// Fewer iterations (a smoke run, not a measurement).
     #[arg(long)]
     quick: bool,
@@ -243,7 +243,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             iterations,
         };
         models.embeddings(&mut recorder, &args.variants, &mut rng)?;
-        for variant in [Variant::Proj, Variant::Bpe] {
+        for variant in [VariantArg::Proj, VariantArg::Bpe] {
             models.inference(&mut recorder, variant, &mut rng)?;
             models.train_step(&mut recorder, variant)?;
         }
@@ -316,15 +316,15 @@ impl ModelBench<'_> {
     }
 
     /// The preset of this size for `variant` (MD5 hashing).
-    fn config(&self, variant: Variant) -> HashformerConfig {
-        model_config_for(variant, Scheme::Md5, self.size)
+    fn config(&self, variant: VariantArg) -> HashformerConfig {
+        model_config_for(variant, SchemeArg::Md5, self.size)
     }
 
     /// The embedding layer of each of `variants` at 32 × 128: forward, then forward and backward.
     fn embeddings(
         &self,
         recorder: &mut Recorder,
-        variants: &[Variant],
+        variants: &[VariantArg],
         rng: &mut ChaCha8Rng,
     ) -> Result<()> {
         let (batch, len) = (32, SEQ_LEN);
@@ -356,7 +356,7 @@ impl ModelBench<'_> {
     fn inference(
         &self,
         recorder: &mut Recorder,
-        variant: Variant,
+        variant: VariantArg,
         rng: &mut ChaCha8Rng,
     ) -> Result<()> {
         let c = self.config(variant);
@@ -375,7 +375,7 @@ impl ModelBench<'_> {
     }
 
     /// One pre-training step of `variant` at 16 × 128.
-    fn train_step(&self, recorder: &mut Recorder, variant: Variant) -> Result<()> {
+    fn train_step(&self, recorder: &mut Recorder, variant: VariantArg) -> Result<()> {
         let len = SEQ_LEN;
         let step = step_config(self.config(variant), 16, len, 1);
         recorder.measure(

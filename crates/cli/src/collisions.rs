@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::data::roberta_dir;
-use crate::variant::Scheme;
+use crate::variant::SchemeArg;
 
 /// Arguments of `hashformer collisions`.
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub struct CollisionsArgs {
     corpus: Vec<PathBuf>,
     /// Hashing scheme.
     #[arg(long, value_enum, default_value = "md5")]
-    scheme: Scheme,
+    scheme: SchemeArg,
     /// Comma-separated bucket counts.
     #[arg(long, default_value = "50260", value_delimiter = ',')]
     buckets: Vec<u32>,
@@ -163,8 +163,8 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
     let words = by_frequency(counts);
     let tokens: u64 = words.iter().map(|w| w.1).sum();
     let hashes = match args.scheme {
-        Scheme::Md5 => md5_hashes(args, &words)?,
-        Scheme::Lsh => lsh_hashes(args, &words)?,
+        SchemeArg::Md5 => md5_hashes(args, &words)?,
+        SchemeArg::Lsh => lsh_hashes(args, &words)?,
     };
     let per_bucket_count = args
         .buckets
@@ -174,8 +174,8 @@ fn report(args: &CollisionsArgs, counts: &HashMap<String, u64>) -> Result<Report
         .collect();
     Ok(Report {
         scheme: match args.scheme {
-            Scheme::Md5 => "md5",
-            Scheme::Lsh => "lsh",
+            SchemeArg::Md5 => "md5",
+            SchemeArg::Lsh => "lsh",
         },
         tokens,
         distinct_words: words.len() as u64,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::Variant;
 use hashformer_glue::{run_glue, GlueObserver, GlueRunConfig, SeedResult, Task};
 use hashformer_model::{load_config, HashformerConfig, TextEncoder};
 use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init};
@@ -102,7 +102,7 @@ pub fn run(args: &GlueArgs) -> Result<()> {
         ),
         (None, true) => {
             let mut c = args.scratch_model.model_config();
-            if c.embedding_type == EmbeddingKind::Vocab {
+            if c.variant == Variant::Bpe {
                 c = c.with_bpe_vocab_size(50265);
             }
             (Init::Scratch(c.clone()), c)

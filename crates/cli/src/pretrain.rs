@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
 use crate::data::{bpe_for, data_root};
-use crate::variant::{Scheme, Variant};
+use crate::variant::{SchemeArg, VariantArg};
 
 /// Model size preset.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -46,10 +46,10 @@ pub enum ObjectiveArg {
 pub struct ModelArgs {
     /// Embedding variant.
     #[arg(long, value_enum, default_value = "proj")]
-    pub variant: Variant,
+    pub variant: VariantArg,
     /// Hashing scheme (ignored by the BPE baseline).
     #[arg(long, value_enum, default_value = "md5")]
-    pub scheme: Scheme,
+    pub scheme: SchemeArg,
     /// Model size preset.
     #[arg(long, value_enum, default_value = "small")]
     pub config: Size,
@@ -173,12 +173,12 @@ pub enum ScheduleArg {
 }
 
 /// The preset `size` for `variant` hashed with `scheme`.
-pub fn model_config_for(variant: Variant, scheme: Scheme, size: Size) -> HashformerConfig {
-    let (kind, hash) = variant.with_scheme(scheme);
+pub fn model_config_for(variant: VariantArg, scheme: SchemeArg, size: Size) -> HashformerConfig {
+    let variant = variant.with_scheme(scheme);
     match size {
-        Size::Tiny => HashformerConfig::tiny(kind, hash),
-        Size::Small => HashformerConfig::small(kind, hash),
-        Size::Base => HashformerConfig::base(kind, hash),
+        Size::Tiny => HashformerConfig::tiny(variant),
+        Size::Small => HashformerConfig::small(variant),
+        Size::Base => HashformerConfig::base(variant),
     }
 }
 
@@ -221,7 +221,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
 fn model_and_bpe(args: &PretrainArgs) -> Result<(HashformerConfig, Option<RobertaBpe>)> {
     let mut model = args.model.model_config();
     let bpe = bpe_for(&model, args.roberta.as_deref())?;
-    if let (Variant::Bpe, Some(bpe)) = (args.model.variant, &bpe) {
+    if let (VariantArg::Bpe, Some(bpe)) = (args.model.variant, &bpe) {
         model = model.with_bpe_vocab_size(bpe.vocab_size());
     }
     Ok((model, bpe))

@@ -2,21 +2,21 @@
 
 use anyhow::Result;
 use clap::Args;
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::{EmbeddingKind, Variant};
 use hashformer_model::HashformerConfig;
 use serde_json::json;
 
-use crate::variant::{Scheme, Variant};
+use crate::variant::{SchemeArg, VariantArg};
 
 /// Arguments of `hashformer size`.
 #[derive(Args)]
 pub struct SizeArgs {
     /// Embedding variant.
     #[arg(long, value_enum)]
-    variant: Variant,
+    variant: VariantArg,
     /// Hashing scheme (ignored for `bpe`).
     #[arg(long, value_enum, default_value = "md5")]
-    scheme: Scheme,
+    scheme: SchemeArg,
     /// Model width.
     #[arg(long, default_value_t = 768)]
     hidden: usize,
@@ -38,11 +38,10 @@ pub struct SizeArgs {
 }
 
 fn config(args: &SizeArgs) -> Result<HashformerConfig> {
-    let (kind, hash) = args.variant.with_scheme(args.scheme);
+    let variant = args.variant.with_scheme(args.scheme);
     let heads = args.heads.unwrap_or((args.hidden / 64).max(1));
     let intermediate = args.intermediate.unwrap_or(4 * args.hidden);
-    let config = HashformerConfig::new(kind, args.hidden, args.layers, heads, intermediate)
-        .with_hash_type(hash)
+    let config = HashformerConfig::new(variant, args.hidden, args.layers, heads, intermediate)
         .with_num_buckets(args.buckets);
     config.validate()?;
     Ok(config)
@@ -51,7 +50,7 @@ fn config(args: &SizeArgs) -> Result<HashformerConfig> {
 fn token_part_name(kind: EmbeddingKind) -> &'static str {
     match kind {
         EmbeddingKind::Emb => "bucket table",
-        EmbeddingKind::Vocab => "BPE vocabulary table",
+        EmbeddingKind::Bpe => "BPE vocabulary table",
         EmbeddingKind::Pool => "component table + adaptive weights",
         EmbeddingKind::Add => "W1 + W2",
         EmbeddingKind::Proj => "projection",
@@ -62,13 +61,12 @@ fn token_part_name(kind: EmbeddingKind) -> &'static str {
 pub fn run(args: &SizeArgs) -> Result<()> {
     let config = config(args)?;
     let p = config.parameters();
-    let baseline =
-        HashformerConfig::new(EmbeddingKind::Vocab, args.hidden, args.layers, 1, 1).parameters();
+    let baseline = HashformerConfig::new(Variant::Bpe, args.hidden, args.layers, 1, 1).parameters();
     let e = p.embeddings;
     if args.json {
         let value = json!({
-            "embedding_type": config.embedding_type,
-            "hash_type": config.hash_type,
+            "embedding_type": config.variant.kind(),
+            "hash_type": config.variant.scheme(),
             "hidden_size": config.hidden_size,
             "num_hidden_layers": config.num_hidden_layers,
             "num_attention_heads": config.num_attention_heads,
@@ -89,9 +87,10 @@ pub fn run(args: &SizeArgs) -> Result<()> {
     let row = |name: &str, n: usize| println!("  {name:<36} {n:>14}", n = group(n));
     println!(
         "{:?}{} — hidden {}, {} layers, {} heads, feed-forward {}",
-        config.embedding_type,
+        config.variant.kind(),
         config
-            .hash_type
+            .variant
+            .scheme()
             .map(|h| format!(" ({h:?})"))
             .unwrap_or_default(),
         config.hidden_size,
@@ -100,7 +99,7 @@ pub fn run(args: &SizeArgs) -> Result<()> {
         config.intermediate_size
     );
     row(
-        &format!("token part ({})", token_part_name(config.embedding_type)),
+        &format!("token part ({})", token_part_name(config.variant.kind())),
         e.token,
     );
     row("special-token table", e.special);

@@ -1,13 +1,13 @@
-//! The embedding variant and hashing scheme as the command line names them: the one pair of
-//! enums every subcommand uses (`pretrain`, `glue`, `bench-step`, `size`, …).
+//! The embedding variant and hashing scheme as the command line names them (`--variant`,
+//! `--scheme`): the one pair of enums every subcommand uses (`pretrain`, `glue`, `bench-step`, `size`, …).
 
 use clap::ValueEnum;
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::Variant;
 use hashformer_hashing::HashKind;
 
 /// How words become vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Variant {
+pub enum VariantArg {
     /// HashFormer-Emb: a bucket table.
     Emb,
     /// HashFormer-Pool: 13 pooled chunk tables.
@@ -16,34 +16,33 @@ pub enum Variant {
     Add,
     /// HashFormer-Proj: the Pearson projection of the bits.
     Proj,
-    /// The BPE vocabulary baseline (roberta-base ids).
+    /// The BPE BPE baseline (roberta-base ids).
     #[value(alias = "vocab")]
     Bpe,
 }
 
 /// Hashing scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scheme {
+pub enum SchemeArg {
     /// HMAC-MD5.
     Md5,
     /// Locality-sensitive hashing over BPE features.
     Lsh,
 }
 
-impl Variant {
-    /// The model's embedding kind and hashing scheme (`None` for the BPE baseline, which
-    /// hashes nothing and ignores `scheme`).
-    pub fn with_scheme(self, scheme: Scheme) -> (EmbeddingKind, Option<HashKind>) {
+impl VariantArg {
+    /// The model's variant with `scheme` (which the BPE baseline, hashing nothing, ignores).
+    pub fn with_scheme(self, scheme: SchemeArg) -> Variant {
         let hash = match scheme {
-            Scheme::Md5 => HashKind::Md5,
-            Scheme::Lsh => HashKind::Lsh,
+            SchemeArg::Md5 => HashKind::Md5,
+            SchemeArg::Lsh => HashKind::Lsh,
         };
         match self {
-            Self::Emb => (EmbeddingKind::Emb, Some(hash)),
-            Self::Pool => (EmbeddingKind::Pool, Some(hash)),
-            Self::Add => (EmbeddingKind::Add, Some(hash)),
-            Self::Proj => (EmbeddingKind::Proj, Some(hash)),
-            Self::Bpe => (EmbeddingKind::Vocab, None),
+            Self::Emb => Variant::Emb(hash),
+            Self::Pool => Variant::Pool(hash),
+            Self::Add => Variant::Add(hash),
+            Self::Proj => Variant::Proj(hash),
+            Self::Bpe => Variant::Bpe,
         }
     }
 }
@@ -54,14 +53,11 @@ mod tests {
 
     #[test]
     fn the_baseline_hashes_nothing() {
+        assert_eq!(VariantArg::Bpe.with_scheme(SchemeArg::Lsh), Variant::Bpe);
         assert_eq!(
-            Variant::Bpe.with_scheme(Scheme::Lsh),
-            (EmbeddingKind::Vocab, None)
+            VariantArg::Proj.with_scheme(SchemeArg::Lsh),
+            Variant::Proj(HashKind::Lsh)
         );
-        assert_eq!(
-            Variant::Proj.with_scheme(Scheme::Lsh),
-            (EmbeddingKind::Proj, Some(HashKind::Lsh))
-        );
-        assert_eq!(Variant::from_str("vocab", true), Ok(Variant::Bpe));
+        assert_eq!(VariantArg::from_str("vocab", true), Ok(VariantArg::Bpe));
     }
 }

@@ -56,7 +56,7 @@ fn wgpu_matches_cpu_for_every_variant() {
             let (classify, _) =
                 HashformerForSequenceClassification::from_pretrained(&dir, None, device)
                     .expect("fixture loads");
-            let kind = config.embedding_type;
+            let kind = config.variant.kind();
             outputs.push([
                 to_vec(pretrain.roberta.forward(io.input(kind, device))),
                 to_vec(pretrain.forward(io.input(kind, device))),
@@ -95,7 +95,7 @@ fn wgpu_matches_cpu_for_every_variant() {
 fn wgpu_pretraining_steps_match_cpu() {
     let _guard = CPU_RNG.lock().unwrap_or_else(|e| e.into_inner());
     use hashformer_corpus::{prepare, PrepareConfig};
-    use hashformer_embeddings::EmbeddingKind;
+    use hashformer_embeddings::{EmbeddingKind, Variant};
     use hashformer_hashing::HashKind;
     use hashformer_model::{HashformerConfig, TextEncoder};
     use hashformer_train::{
@@ -111,7 +111,7 @@ fn wgpu_pretraining_steps_match_cpu() {
         ..PrepareConfig::default()
     };
     prepare(&[dir.join("c.txt")], &corpus, &prep).unwrap();
-    let model = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5))
+    let model = HashformerConfig::tiny(Variant::Proj(HashKind::Md5))
         .with_hidden_dropout_prob(0.0)
         .with_attention_probs_dropout_prob(0.0);
     let config = PretrainConfig {

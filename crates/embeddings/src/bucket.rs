@@ -1,4 +1,4 @@
-//! HashFormer-Emb and the vocabulary baseline: one id → one row of a table (method §5.1;
+//! HashFormer-Emb and the BPE baseline: one id → one row of a table (method §5.1;
 //! reference `RobertaEmbeddings.word_embeddings`).
 
 use burn::module::Param;
@@ -24,7 +24,7 @@ pub struct BucketEmbeddingConfig {
 }
 
 /// An id-indexed embedding table. HashFormer-Emb looks up MD5 or LSH buckets in it; the
-/// vocabulary baseline ([`VocabEmbedding`]) looks up roberta-base BPE ids.
+/// BPE baseline ([`BpeEmbedding`]) looks up roberta-base BPE ids.
 #[derive(Module, Debug)]
 #[doc(alias = "HashFormer-Emb")]
 pub struct BucketEmbedding {
@@ -33,9 +33,9 @@ pub struct BucketEmbedding {
     pub weight: Param<Tensor<2>>,
 }
 
-/// The vocabulary baseline's token embedding: the same module over BPE ids.
+/// The BPE baseline's token embedding: the same module over BPE ids.
 #[doc(alias = "RoBERTa")]
-pub type VocabEmbedding = BucketEmbedding;
+pub type BpeEmbedding = BucketEmbedding;
 
 impl BucketEmbeddingConfig {
     /// Builds the table with the reference initialisation.

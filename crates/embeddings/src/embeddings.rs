@@ -55,7 +55,7 @@ pub struct HashformerEmbeddingsConfig {
 /// The variant-specific token part.
 #[derive(Module, Debug)]
 pub enum TokenEmbedding {
-    /// HashFormer-Emb or the vocabulary baseline.
+    /// HashFormer-Emb or the BPE baseline.
     Bucket(BucketEmbedding),
     /// HashFormer-Pool.
     Pool(PoolEmbedding),
@@ -68,7 +68,7 @@ pub enum TokenEmbedding {
 /// The token input of one batch, matching the model's [`EmbeddingKind`].
 #[derive(Debug, Clone)]
 pub enum TokenInput {
-    /// Emb / Vocab: `[batch, seq_len]` ids.
+    /// Emb / BPE: `[batch, seq_len]` ids.
     Ids(Tensor<2, Int>),
     /// Add / Proj: the special row and the bits.
     Bits {
@@ -119,7 +119,7 @@ impl HashformerEmbeddingsConfig {
         let h = self.hidden_size;
         let std = self.initializer_range;
         let token = match self.embedding_type {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => TokenEmbedding::Bucket(
+            EmbeddingKind::Emb | EmbeddingKind::Bpe => TokenEmbedding::Bucket(
                 BucketEmbeddingConfig::new(self.vocab_size, h)
                     .with_initializer_range(std)
                     .init(device),
@@ -183,7 +183,7 @@ impl HashformerEmbeddings {
     /// - output: `[batch, seq_len, hidden_size]`
     ///
     /// # Panics
-    /// If the input kind does not match the model's variant (ids for Emb/Vocab, bits for
+    /// If the input kind does not match the model's variant (ids for Emb/BPE, bits for
     /// Add/Proj, chunk indices for Pool): batches are built from the same config, so this
     /// is a programming error.
     pub fn forward(&self, input: EmbeddingInput) -> Tensor<3> {
@@ -237,10 +237,10 @@ impl HashformerEmbeddings {
 }
 
 impl TokenEmbedding {
-    /// The module's name: `Emb/Vocab`, `Pool`, `Add` or `Proj`.
+    /// The module's name: `Emb/BPE`, `Pool`, `Add` or `Proj`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Bucket(_) => "Emb/Vocab",
+            Self::Bucket(_) => "Emb/BPE",
             Self::Pool(_) => "Pool",
             Self::Add(_) => "Add",
             Self::Proj(_) => "Proj",
@@ -290,7 +290,7 @@ mod tests {
         let spec = ints(vec![0, 5, 2, 1], [1, 4], &device);
         for kind in [
             EmbeddingKind::Emb,
-            EmbeddingKind::Vocab,
+            EmbeddingKind::Bpe,
             EmbeddingKind::Pool,
             EmbeddingKind::Add,
             EmbeddingKind::Proj,
@@ -299,7 +299,7 @@ mod tests {
                 .with_vocab_size(20)
                 .init(&device);
             let tokens = match kind {
-                EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+                EmbeddingKind::Emb | EmbeddingKind::Bpe => {
                     TokenInput::Ids(ints(vec![0, 7, 2, 1], [1, 4], &device))
                 }
                 EmbeddingKind::Pool => TokenInput::Chunks {

@@ -19,14 +19,16 @@ pub enum EmbeddingKind {
     /// HashFormer-Proj: a Pearson-correlation projection of the 128 bits (reference `pcc`).
     #[serde(alias = "pcc")]
     Proj,
-    /// The vocabulary baseline: roberta-base BPE ids looked up in a table.
-    Vocab,
+    /// The BPE baseline: roberta-base BPE ids looked up in a vocabulary table. `config.json`
+    /// spells it `vocab` (the on-disk name since the first release); `bpe` is read too.
+    #[serde(rename = "vocab", alias = "bpe")]
+    Bpe,
 }
 
 impl EmbeddingKind {
-    /// Whether the model consumes token ids (Emb, Vocab) rather than hash signatures.
+    /// Whether the model consumes token ids (Emb, BPE) rather than hash signatures.
     pub fn takes_ids(self) -> bool {
-        matches!(self, Self::Emb | Self::Vocab)
+        matches!(self, Self::Emb | Self::Bpe)
     }
 }
 
@@ -42,7 +44,8 @@ mod tests {
             ("\"de\"", EmbeddingKind::Add),
             ("\"pcc\"", EmbeddingKind::Proj),
             ("\"proj\"", EmbeddingKind::Proj),
-            ("\"vocab\"", EmbeddingKind::Vocab),
+            ("\"vocab\"", EmbeddingKind::Bpe),
+            ("\"bpe\"", EmbeddingKind::Bpe),
         ] {
             assert_eq!(
                 serde_json::from_str::<EmbeddingKind>(alias).unwrap(),
@@ -53,6 +56,11 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&EmbeddingKind::Pool).unwrap(),
             "\"pool\""
+        );
+        // The on-disk name of the BPE baseline stays `vocab`.
+        assert_eq!(
+            serde_json::to_string(&EmbeddingKind::Bpe).unwrap(),
+            "\"vocab\""
         );
         assert!(EmbeddingKind::Emb.takes_ids());
         assert!(!EmbeddingKind::Proj.takes_ids());

@@ -9,9 +9,10 @@ mod kind;
 mod params;
 mod pool;
 mod proj;
+mod variant;
 
 pub use add::{AddEmbedding, AddEmbeddingConfig};
-pub use bucket::{BucketEmbedding, BucketEmbeddingConfig, VocabEmbedding, PAD_ID};
+pub use bucket::{BpeEmbedding, BucketEmbedding, BucketEmbeddingConfig, PAD_ID};
 pub use embeddings::{
     position_ids, EmbeddingInput, HashformerEmbeddings, HashformerEmbeddingsConfig, TokenEmbedding,
     TokenInput, SPECIAL_TABLE_ROWS,
@@ -22,3 +23,4 @@ pub use kind::EmbeddingKind;
 pub use params::EmbeddingParameters;
 pub use pool::{PoolEmbedding, PoolEmbeddingConfig};
 pub use proj::{ProjEmbedding, ProjEmbeddingConfig};
+pub use variant::Variant;

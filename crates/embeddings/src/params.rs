@@ -46,7 +46,7 @@ impl HashformerEmbeddingsConfig {
     pub fn parameters(&self) -> EmbeddingParameters {
         let h = self.hidden_size;
         let token = match self.embedding_type {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => self.vocab_size * h,
+            EmbeddingKind::Emb | EmbeddingKind::Bpe => self.vocab_size * h,
             EmbeddingKind::Pool => (POOL_TABLE_ROWS + POOL_CHUNKS) * h,
             EmbeddingKind::Add => 2 * NUM_HASH_BITS * h,
             EmbeddingKind::Proj => NUM_HASH_BITS * h,

@@ -4,7 +4,7 @@
 mod common;
 
 use burn::prelude::Device;
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::Variant;
 use hashformer_glue::{
     read_split, run_glue, GlueRunConfig, SeedResult, Split, Target, Task, TaskMetrics,
 };
@@ -46,7 +46,7 @@ fn wnli_runs_reproducibly_resumes_merges_and_its_best_model_ignores_padding() {
     };
     let root = std::env::temp_dir().join(format!("hashformer-glue-ft-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let model = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5));
+    let model = HashformerConfig::tiny(Variant::Proj(HashKind::Md5));
     let encoder = TextEncoder::new(&model, 64, None).unwrap();
     let config = |seeds: Vec<u64>| GlueRunConfig {
         tasks: vec![Task::Wnli],

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod bpe;
+mod bpe_encoder;
 mod cache;
 mod encode;
 mod error;
@@ -13,9 +14,9 @@ mod mt19937;
 mod pretokenize;
 mod signature;
 mod special;
-mod vocab;
 
 pub use bpe::{BpePiece, RobertaBpe};
+pub use bpe_encoder::BpeEncoder;
 pub use cache::{CachedHasher, WordMemo, DEFAULT_CACHE_CAPACITY};
 pub use encode::{
     layout_pair, layout_single, pair_truncation, position_ids, HashSequence, IdSequence, Layout,
@@ -34,4 +35,3 @@ pub use special::{
     SpecialToken, DEFAULT_MD5_KEY, DEFAULT_NUM_BUCKETS, HASH_ID_OFFSET, NUM_HASH_BITS,
     NUM_SPECIAL_TOKENS, ORDINARY_TOKEN_SPEC, POOL_CHUNKS, POOL_TABLE_ROWS,
 };
-pub use vocab::VocabEncoder;

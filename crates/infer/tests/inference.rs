@@ -2,7 +2,7 @@
 //! label names, and the errors for directories that are not fine-tuned checkpoints.
 
 use burn::prelude::*;
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::Variant;
 use hashformer_hashing::HashKind;
 use hashformer_infer::{Classifier, Embedder, Error, InferenceOptions, Pooling, TextInput};
 use hashformer_model::HashformerConfig;
@@ -16,7 +16,7 @@ const TEXTS: [&str; 4] = [
 ];
 
 fn config(labels: usize) -> HashformerConfig {
-    HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5))
+    HashformerConfig::tiny(Variant::Proj(HashKind::Md5))
         .with_num_labels(labels)
         .with_hidden_dropout_prob(0.0)
         .with_attention_probs_dropout_prob(0.0)
@@ -166,7 +166,7 @@ fn directories_that_are_not_classifiers_are_errors() {
     assert!(source.is_some_and(|s| s.contains("id2label")), "{err}");
     // An LSH model without the BPE says what it needs, through the source chain.
     let lsh = TempDir::new("infer-lsh");
-    let lsh_config = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Lsh));
+    let lsh_config = HashformerConfig::tiny(Variant::Proj(HashKind::Lsh));
     lsh_config
         .init_classification(&device)
         .save_pretrained(&lsh_config, lsh.path())

@@ -2,7 +2,7 @@
 //! `tiny`, `small` and `base` presets. HF `config.json` reading and writing is in `hf.rs`.
 
 use burn::prelude::*;
-use hashformer_embeddings::{EmbeddingKind, HashformerEmbeddingsConfig};
+use hashformer_embeddings::{HashformerEmbeddingsConfig, Variant};
 use hashformer_hashing::{HashKind, DEFAULT_NUM_BUCKETS, HASH_ID_OFFSET};
 
 use crate::error::Error;
@@ -11,10 +11,9 @@ use crate::layer::EncoderConfig;
 /// Everything needed to build a HashFormer; field names follow HF `config.json`.
 #[derive(Config, Debug, PartialEq)]
 pub struct HashformerConfig {
-    /// How tokens become vectors (Emb, Pool, Add, Proj, or the BPE baseline).
-    pub embedding_type: EmbeddingKind,
-    /// The hashing scheme (None for the BPE baseline).
-    pub hash_type: Option<HashKind>,
+    /// How words become vectors: Emb, Pool, Add or Proj with their hashing scheme, or the BPE
+    /// baseline (`config.json`: `embedding_type` and `hash_type`).
+    pub variant: Variant,
     /// Model width.
     pub hidden_size: usize,
     /// Encoder layers.
@@ -61,24 +60,24 @@ pub struct HashformerConfig {
 
 impl HashformerConfig {
     /// 2 layers, width 32, 2 heads, feed-forward 64: unit tests (runs in milliseconds).
-    pub fn tiny(embedding_type: EmbeddingKind, hash_type: Option<HashKind>) -> Self {
-        Self::new(embedding_type, 32, 2, 2, 64).with_hash_type(hash_type)
+    pub fn tiny(variant: Variant) -> Self {
+        Self::new(variant, 32, 2, 2, 64)
     }
 
     /// 4 layers, width 256, 4 heads, feed-forward 1024: CPU pre-training runs.
-    pub fn small(embedding_type: EmbeddingKind, hash_type: Option<HashKind>) -> Self {
-        Self::new(embedding_type, 256, 4, 4, 1024).with_hash_type(hash_type)
+    pub fn small(variant: Variant) -> Self {
+        Self::new(variant, 256, 4, 4, 1024)
     }
 
     /// RoBERTa-base: 12 layers, width 768, 12 heads, feed-forward 3072.
-    pub fn base(embedding_type: EmbeddingKind, hash_type: Option<HashKind>) -> Self {
-        Self::new(embedding_type, 768, 12, 12, 3072).with_hash_type(hash_type)
+    pub fn base(variant: Variant) -> Self {
+        Self::new(variant, 768, 12, 12, 3072)
     }
 
     /// Rows of the id table: buckets + 5 specials (Emb) or the BPE vocabulary (baseline).
     pub fn vocab_size(&self) -> usize {
-        match self.embedding_type {
-            EmbeddingKind::Vocab => self.bpe_vocab_size,
+        match self.variant {
+            Variant::Bpe => self.bpe_vocab_size,
             _ => self.num_buckets + HASH_ID_OFFSET as usize,
         }
     }
@@ -86,7 +85,7 @@ impl HashformerConfig {
     /// Whether text for this model is encoded with roberta-base's BPE: the BPE baseline reads
     /// its ids, and LSH hashes a word through its BPE pieces.
     pub fn needs_bpe(&self) -> bool {
-        self.embedding_type == EmbeddingKind::Vocab || self.hash_type == Some(HashKind::Lsh)
+        matches!(self.variant.scheme(), None | Some(HashKind::Lsh))
     }
 
     /// Checks what `init` assumes.
@@ -147,19 +146,8 @@ impl HashformerConfig {
                 return bad(field, format!("must be in [0, 1), got {p}"));
             }
         }
-        match (self.embedding_type, self.hash_type) {
-            (EmbeddingKind::Vocab, Some(h)) => bad(
-                "hash_type",
-                format!("the BPE baseline hashes nothing, got {h:?}"),
-            ),
-            (EmbeddingKind::Vocab, None) => Ok(()),
-            (_, None) => bad(
-                "hash_type",
-                "hash variants need \"md5\" or \"lsh\" (the reference's config files do not record it; \
-                 its checkpoint names do: hashformer-md-* is \"md5\", hashformer-lsh-* is \"lsh\")"
-                    .into(),
-            ),
-            (EmbeddingKind::Emb, Some(_)) if self.num_buckets == 0 => {
+        match self.variant {
+            Variant::Emb(_) if self.num_buckets == 0 => {
                 bad("num_buckets", "must be positive".into())
             }
             _ => Ok(()),
@@ -168,7 +156,7 @@ impl HashformerConfig {
 
     /// The input-layer configuration.
     pub fn embeddings(&self) -> HashformerEmbeddingsConfig {
-        HashformerEmbeddingsConfig::new(self.embedding_type, self.hidden_size)
+        HashformerEmbeddingsConfig::new(self.variant.kind(), self.hidden_size)
             .with_vocab_size(self.vocab_size())
             .with_max_position_embeddings(self.max_position_embeddings)
             .with_type_vocab_size(self.type_vocab_size)
@@ -201,33 +189,31 @@ mod tests {
 
     #[test]
     fn presets_validate_and_bad_fields_are_named() {
-        for kind in [
-            EmbeddingKind::Emb,
-            EmbeddingKind::Pool,
-            EmbeddingKind::Add,
-            EmbeddingKind::Proj,
+        for variant in [
+            Variant::Emb(HashKind::Md5),
+            Variant::Pool(HashKind::Md5),
+            Variant::Add(HashKind::Lsh),
+            Variant::Proj(HashKind::Md5),
+            Variant::Bpe,
         ] {
-            HashformerConfig::base(kind, Some(HashKind::Md5))
-                .validate()
-                .unwrap();
+            HashformerConfig::base(variant).validate().unwrap();
         }
-        HashformerConfig::tiny(EmbeddingKind::Vocab, None)
-            .validate()
-            .unwrap();
-        let err = HashformerConfig::tiny(EmbeddingKind::Proj, None)
-            .validate()
-            .unwrap_err();
-        assert!(
-            matches!(err, Error::Config { ref field, .. } if field == "hash_type"),
-            "{err}"
-        );
-        let mut odd = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5));
+        let mut odd = HashformerConfig::tiny(Variant::Proj(HashKind::Md5));
         odd.num_attention_heads = 3;
         let err = odd.validate().unwrap_err();
         assert!(err.to_string().contains("num_attention_heads"), "{err}");
+        let no_buckets = HashformerConfig::tiny(Variant::Emb(HashKind::Md5)).with_num_buckets(0);
+        let err = no_buckets.validate().unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref field, .. } if field == "num_buckets"),
+            "{err}"
+        );
         assert_eq!(
-            HashformerConfig::base(EmbeddingKind::Emb, Some(HashKind::Lsh)).vocab_size(),
+            HashformerConfig::base(Variant::Emb(HashKind::Lsh)).vocab_size(),
             50265
         );
+        assert!(HashformerConfig::tiny(Variant::Bpe).needs_bpe());
+        assert!(HashformerConfig::tiny(Variant::Pool(HashKind::Lsh)).needs_bpe());
+        assert!(!HashformerConfig::tiny(Variant::Pool(HashKind::Md5)).needs_bpe());
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::{EmbeddingKind, Variant};
 use hashformer_hashing::{HashKind, HASH_ID_OFFSET, NUM_HASH_BITS};
 use serde::{Deserialize, Serialize};
 
@@ -31,11 +31,11 @@ impl TryFrom<ReferenceVocabCode> for EmbeddingKind {
 }
 
 fn reference_vocab_code(config: &HashformerConfig) -> usize {
-    match config.embedding_type {
+    match config.variant.kind() {
         EmbeddingKind::Pool => 0,
         EmbeddingKind::Add => 1,
         EmbeddingKind::Proj => 2,
-        EmbeddingKind::Emb | EmbeddingKind::Vocab => config.vocab_size(),
+        EmbeddingKind::Emb | EmbeddingKind::Bpe => config.vocab_size(),
     }
 }
 
@@ -169,12 +169,11 @@ impl HfConfig {
                 .enumerate()
                 .map(|(i, name)| (name.clone(), i))
                 .collect(),
-            embedding_type: Some(config.embedding_type),
-            hash_type: config.hash_type,
-            num_buckets: (config.embedding_type == EmbeddingKind::Emb)
-                .then_some(config.num_buckets),
+            embedding_type: Some(config.variant.kind()),
+            hash_type: config.variant.scheme(),
+            num_buckets: matches!(config.variant, Variant::Emb(_)).then_some(config.num_buckets),
             hash_key: config.hash_key.clone(),
-            num_hash_bits: config.hash_type.map(|_| NUM_HASH_BITS),
+            num_hash_bits: config.variant.scheme().map(|_| NUM_HASH_BITS),
         }
     }
 
@@ -184,16 +183,16 @@ impl HfConfig {
     /// [`Error::Config`] naming the first inconsistent field.
     pub fn to_config(&self) -> Result<HashformerConfig> {
         let kind = self.embedding_kind()?;
+        let variant = self.variant(kind)?;
         self.check_supported()?;
         let num_buckets = self.bucket_count(kind)?;
         let mut config = HashformerConfig::new(
-            kind,
+            variant,
             self.hidden_size,
             self.num_hidden_layers,
             self.num_attention_heads,
             self.intermediate_size,
         )
-        .with_hash_type(self.hash_type)
         .with_num_buckets(num_buckets)
         .with_hash_key(self.hash_key.clone())
         .with_hidden_dropout_prob(self.hidden_dropout_prob)
@@ -202,7 +201,7 @@ impl HfConfig {
         .with_type_vocab_size(self.type_vocab_size)
         .with_layer_norm_eps(self.layer_norm_eps)
         .with_num_labels(self.label_count());
-        if kind == EmbeddingKind::Vocab {
+        if kind == EmbeddingKind::Bpe {
             config = config.with_bpe_vocab_size(self.vocab_size);
         }
         if let Some(std) = self.initializer_range {
@@ -221,7 +220,7 @@ impl HfConfig {
         let from_code = EmbeddingKind::try_from(ReferenceVocabCode(self.vocab_size))?;
         let kind = self.embedding_type.unwrap_or(from_code);
         let code_agrees = match kind {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => from_code == EmbeddingKind::Emb,
+            EmbeddingKind::Emb | EmbeddingKind::Bpe => from_code == EmbeddingKind::Emb,
             k => k == from_code,
         };
         if !code_agrees {
@@ -234,6 +233,24 @@ impl HfConfig {
             ));
         }
         Ok(kind)
+    }
+
+    /// The variant of `kind` with `hash_type`: the BPE baseline takes none, a hash embedding
+    /// needs one.
+    fn variant(&self, kind: EmbeddingKind) -> Result<Variant> {
+        Variant::new(kind, self.hash_type).ok_or_else(|| match self.hash_type {
+            Some(h) => config_error(
+                "hash_type",
+                format!("the BPE baseline hashes nothing, got {h:?}"),
+            ),
+            None => config_error(
+                "hash_type",
+                "hash variants need \"md5\" or \"lsh\" (the reference's config files do not \
+                 record it; its checkpoint names do: hashformer-md-* is \"md5\", \
+                 hashformer-lsh-* is \"lsh\")"
+                    .into(),
+            ),
+        })
     }
 
     /// Checks the HF fields we only support one value of: `hidden_act`, the special token
@@ -348,14 +365,14 @@ mod tests {
 
     #[test]
     fn round_trip_every_variant() {
-        for (kind, hash) in [
-            (EmbeddingKind::Emb, Some(HashKind::Lsh)),
-            (EmbeddingKind::Pool, Some(HashKind::Md5)),
-            (EmbeddingKind::Add, Some(HashKind::Md5)),
-            (EmbeddingKind::Proj, Some(HashKind::Lsh)),
-            (EmbeddingKind::Vocab, None),
+        for variant in [
+            Variant::Emb(HashKind::Lsh),
+            Variant::Pool(HashKind::Md5),
+            Variant::Add(HashKind::Md5),
+            Variant::Proj(HashKind::Lsh),
+            Variant::Bpe,
         ] {
-            let config = HashformerConfig::small(kind, hash)
+            let config = HashformerConfig::small(variant)
                 .with_num_labels(3)
                 .with_id2label(vec!["entailment".into(), "neutral".into(), "x y".into()]);
             let json = serde_json::to_string(&HfConfig::from_config(&config, "X")).unwrap();
@@ -363,7 +380,32 @@ mod tests {
                 .unwrap()
                 .to_config()
                 .unwrap();
-            assert_eq!(back, config, "{kind:?}");
+            assert_eq!(back, config, "{variant}");
+        }
+    }
+
+    #[test]
+    fn a_scheme_must_fit_the_variant() {
+        let json = |fields: &str| {
+            format!(
+                r#"{{"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+                "intermediate_size": 64, "hidden_dropout_prob": 0.1,
+                "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 514,
+                "layer_norm_eps": 1e-5, {fields}}}"#
+            )
+        };
+        for fields in [
+            r#""vocab_size": 2, "embedding_type": "proj""#,
+            r#""vocab_size": 50265, "embedding_type": "vocab", "hash_type": "md5""#,
+        ] {
+            let err = HfConfig::parse(&json(fields), Path::new("c.json"))
+                .unwrap()
+                .to_config()
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::Config { ref field, .. } if field == "hash_type"),
+                "{fields}: {err}"
+            );
         }
     }
 
@@ -376,7 +418,7 @@ mod tests {
             .unwrap()
             .to_config()
             .unwrap();
-        assert_eq!(config.embedding_type, EmbeddingKind::Proj);
+        assert_eq!(config.variant, Variant::Proj(HashKind::Md5));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 use burn::prelude::*;
 use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput};
 use hashformer_hashing::{
-    HashKind, HashSequence, IdSequence, LshConfig, LshHasher, Md5Hasher, RobertaBpe,
-    SequenceEncoder, TextInput, VocabEncoder, NUM_HASH_BITS, POOL_CHUNKS,
+    BpeEncoder, HashKind, HashSequence, IdSequence, LshConfig, LshHasher, Md5Hasher, RobertaBpe,
+    SequenceEncoder, TextInput, NUM_HASH_BITS, POOL_CHUNKS,
 };
 
 use crate::config::HashformerConfig;
@@ -27,7 +27,7 @@ pub struct TextEncoder {
 enum Scheme {
     Md5(SequenceEncoder<Md5Hasher>),
     Lsh(SequenceEncoder<LshHasher>),
-    Bpe(VocabEncoder),
+    Bpe(BpeEncoder),
 }
 
 impl TextEncoder {
@@ -43,14 +43,14 @@ impl TextEncoder {
         max_length: usize,
         bpe: Option<RobertaBpe>,
     ) -> Result<Self> {
-        let kind = config.embedding_type;
+        let kind = config.variant.kind();
         let need_bpe = |what: &'static str| bpe.clone().ok_or(Error::MissingBpe { what });
         let buckets = u32::try_from(config.num_buckets).map_err(|_| Error::Config {
             field: "num_buckets".into(),
             reason: format!("{} is too large", config.num_buckets),
         })?;
-        let scheme = match (kind, config.hash_type) {
-            (EmbeddingKind::Vocab, _) => {
+        let scheme = match (kind, config.variant.scheme()) {
+            (EmbeddingKind::Bpe, _) => {
                 let bpe = need_bpe("the BPE baseline")?;
                 if bpe.vocab_size() != config.bpe_vocab_size {
                     return Err(Error::Config {
@@ -62,7 +62,7 @@ impl TextEncoder {
                         ),
                     });
                 }
-                Scheme::Bpe(VocabEncoder::new(bpe, max_length)?)
+                Scheme::Bpe(BpeEncoder::new(bpe, max_length)?)
             }
             (_, Some(HashKind::Lsh)) => {
                 let lsh = LshConfig {
@@ -347,18 +347,19 @@ fn hash_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hashformer_embeddings::Variant;
 
-    const KINDS: [EmbeddingKind; 4] = [
-        EmbeddingKind::Emb,
-        EmbeddingKind::Pool,
-        EmbeddingKind::Add,
-        EmbeddingKind::Proj,
+    const VARIANTS: [Variant; 4] = [
+        Variant::Emb(HashKind::Md5),
+        Variant::Pool(HashKind::Md5),
+        Variant::Add(HashKind::Md5),
+        Variant::Proj(HashKind::Md5),
     ];
 
     #[test]
     fn picks_the_input_form_from_the_variant() {
-        for kind in KINDS {
-            let config = HashformerConfig::tiny(kind, Some(HashKind::Md5));
+        for variant in VARIANTS {
+            let (kind, config) = (variant.kind(), HashformerConfig::tiny(variant));
             let encoder = TextEncoder::new(&config, 8, None).unwrap();
             let batch = encoder
                 .encode(&[TextInput::single("hello world!")])
@@ -382,14 +383,14 @@ mod tests {
 
     #[test]
     fn lsh_and_the_bpe_baseline_need_the_bpe() {
-        let lsh = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Lsh));
+        let lsh = HashformerConfig::tiny(Variant::Proj(HashKind::Lsh));
         assert!(matches!(
             TextEncoder::new(&lsh, 8, None),
             Err(Error::MissingBpe {
                 what: "LSH hashing"
             })
         ));
-        let vocab = HashformerConfig::tiny(EmbeddingKind::Vocab, None);
+        let vocab = HashformerConfig::tiny(Variant::Bpe);
         assert!(matches!(
             TextEncoder::new(&vocab, 8, None),
             Err(Error::MissingBpe { .. })
@@ -398,7 +399,7 @@ mod tests {
 
     #[test]
     fn a_batch_of_the_wrong_form_is_an_error() {
-        let config = HashformerConfig::tiny(EmbeddingKind::Emb, Some(HashKind::Md5));
+        let config = HashformerConfig::tiny(Variant::Emb(HashKind::Md5));
         let ids = TextEncoder::new(&config, 8, None)
             .unwrap()
             .encode(&[TextInput::single("a b")])
@@ -411,7 +412,7 @@ mod tests {
                 given: "id"
             })
         ));
-        assert!(EncodedBatch::from_ids(EmbeddingKind::Vocab, ids).is_ok());
+        assert!(EncodedBatch::from_ids(EmbeddingKind::Bpe, ids).is_ok());
         assert!(matches!(
             EncodedBatch::from_hashes(EmbeddingKind::Emb, Vec::new()),
             Err(Error::InputForm { .. })
@@ -425,8 +426,8 @@ mod tests {
             TextInput::single("Hello world!"),
             TextInput::pair("A premise here.", "A hypothesis."),
         ];
-        for kind in KINDS {
-            let config = HashformerConfig::tiny(kind, Some(HashKind::Md5));
+        for variant in VARIANTS {
+            let (kind, config) = (variant.kind(), HashformerConfig::tiny(variant));
             let model = config.init_model(&device);
             let batch = TextEncoder::new(&config, 32, None)
                 .unwrap()

@@ -142,12 +142,12 @@ impl HashformerConfig {
     /// # Panics
     /// If the config does not pass [`HashformerConfig::validate`].
     pub fn init_masked_lm(&self, device: &Device) -> crate::Result<HashformerForMaskedLm> {
-        if !self.embedding_type.takes_ids() {
+        if !self.variant.takes_ids() {
             return Err(crate::Error::Config {
                 field: "embedding_type".into(),
                 reason: format!(
                     "masked LM needs an id table (emb or vocab), got {:?}",
-                    self.embedding_type
+                    self.variant.kind()
                 ),
             });
         }

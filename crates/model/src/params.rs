@@ -51,7 +51,7 @@ impl HashformerConfig {
 mod tests {
     use burn::module::Module;
     use burn::prelude::Device;
-    use hashformer_embeddings::EmbeddingKind;
+    use hashformer_embeddings::Variant;
     use hashformer_hashing::HashKind;
 
     use super::*;
@@ -59,13 +59,13 @@ mod tests {
     #[test]
     fn formulas_match_the_built_modules() {
         let device = Device::flex();
-        for kind in [
-            EmbeddingKind::Emb,
-            EmbeddingKind::Pool,
-            EmbeddingKind::Add,
-            EmbeddingKind::Proj,
+        for variant in [
+            Variant::Emb(HashKind::Md5),
+            Variant::Pool(HashKind::Md5),
+            Variant::Add(HashKind::Md5),
+            Variant::Proj(HashKind::Md5),
         ] {
-            let config = HashformerConfig::tiny(kind, Some(HashKind::Md5)).with_num_buckets(50);
+            let config = HashformerConfig::tiny(variant).with_num_buckets(50);
             let p = config.parameters();
             assert_eq!(
                 config.init_pretraining(&device).num_params(),
@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn roberta_base_encoder() {
-        let p = HashformerConfig::base(EmbeddingKind::Proj, Some(HashKind::Md5)).parameters();
+        let p = HashformerConfig::base(Variant::Proj(HashKind::Md5)).parameters();
         assert_eq!(p.encoder, 85_054_464);
         assert_eq!(p.embeddings.token, 98_304);
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput};
+use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput, Variant};
 use hashformer_hashing::HashKind;
 use hashformer_model::{
     Error, HashformerConfig, HashformerForPretraining, HashformerForSequenceClassification,
@@ -23,7 +23,7 @@ fn input(kind: EmbeddingKind, device: &Device) -> EmbeddingInput {
     };
     let spec = ints(vec![0, 5, 5, 2, 1, 0, 5, 2, 1, 1], [2, 5]);
     let tokens = match kind {
-        EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+        EmbeddingKind::Emb | EmbeddingKind::Bpe => {
             TokenInput::Ids(ints(vec![0, 17, 52, 2, 1, 0, 99, 2, 1, 1], [2, 5]))
         }
         EmbeddingKind::Pool => TokenInput::Chunks {
@@ -66,7 +66,7 @@ const VARIANTS: [(EmbeddingKind, Option<HashKind>); 5] = [
     (EmbeddingKind::Pool, Some(HashKind::Lsh)),
     (EmbeddingKind::Add, Some(HashKind::Md5)),
     (EmbeddingKind::Proj, Some(HashKind::Md5)),
-    (EmbeddingKind::Vocab, None),
+    (EmbeddingKind::Bpe, None),
 ];
 
 #[test]
@@ -75,9 +75,15 @@ fn every_variant_round_trips_with_reference_names() {
     for (kind, hash) in VARIANTS {
         // Only the table size of the variant is stored: buckets for Emb, the BPE size for Vocab.
         let config = match kind {
-            EmbeddingKind::Emb => HashformerConfig::tiny(kind, hash).with_num_buckets(100),
-            EmbeddingKind::Vocab => HashformerConfig::tiny(kind, hash).with_bpe_vocab_size(105),
-            _ => HashformerConfig::tiny(kind, hash),
+            EmbeddingKind::Emb => {
+                HashformerConfig::tiny(Variant::new(kind, hash).expect("a valid variant"))
+                    .with_num_buckets(100)
+            }
+            EmbeddingKind::Bpe => {
+                HashformerConfig::tiny(Variant::new(kind, hash).expect("a valid variant"))
+                    .with_bpe_vocab_size(105)
+            }
+            _ => HashformerConfig::tiny(Variant::new(kind, hash).expect("a valid variant")),
         };
         device.seed(1);
         let model = config.init_pretraining(&device);
@@ -86,7 +92,7 @@ fn every_variant_round_trips_with_reference_names() {
 
         let names = keys(&dir);
         let token_keys: &[&str] = match kind {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+            EmbeddingKind::Emb | EmbeddingKind::Bpe => {
                 &["roberta.embeddings.word_embeddings.weight"]
             }
             EmbeddingKind::Pool => &[
@@ -162,7 +168,7 @@ fn every_variant_round_trips_with_reference_names() {
 #[test]
 fn a_pretrained_encoder_loads_under_a_fresh_classifier() {
     let device = Device::flex();
-    let config = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5));
+    let config = HashformerConfig::tiny(Variant::Proj(HashKind::Md5));
     let dir = temp_dir("finetune");
     config
         .init_pretraining(&device)
@@ -188,7 +194,7 @@ fn a_pretrained_encoder_loads_under_a_fresh_classifier() {
 #[test]
 fn bad_directories_fail_cleanly() {
     let device = Device::flex();
-    let config = HashformerConfig::tiny(EmbeddingKind::Add, Some(HashKind::Md5));
+    let config = HashformerConfig::tiny(Variant::Add(HashKind::Md5));
     let dir = temp_dir("bad");
     config
         .init_pretraining(&device)
@@ -240,8 +246,7 @@ fn bad_directories_fail_cleanly() {
 #[test]
 fn masked_lm_head_for_id_tables() {
     let device = Device::flex();
-    let config =
-        HashformerConfig::tiny(EmbeddingKind::Emb, Some(HashKind::Md5)).with_num_buckets(100);
+    let config = HashformerConfig::tiny(Variant::Emb(HashKind::Md5)).with_num_buckets(100);
     let model = config.init_masked_lm(&device).unwrap();
     let scores = model.forward(input(EmbeddingKind::Emb, &device));
     assert_eq!(scores.dims(), [2, 5, 105]);
@@ -264,7 +269,7 @@ fn masked_lm_head_for_id_tables() {
             .into_data(),
         true,
     );
-    let err = HashformerConfig::tiny(EmbeddingKind::Proj, Some(HashKind::Md5))
+    let err = HashformerConfig::tiny(Variant::Proj(HashKind::Md5))
         .init_masked_lm(&device)
         .unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err}");
@@ -277,7 +282,7 @@ fn masked_lm_head_for_id_tables() {
 #[test]
 fn reference_style_checkpoints_load() {
     let device = Device::flex();
-    let config = HashformerConfig::tiny(EmbeddingKind::Pool, Some(HashKind::Md5));
+    let config = HashformerConfig::tiny(Variant::Pool(HashKind::Md5));
     let model = config.init_pretraining(&device);
     let dir = temp_dir("reference-style");
     model.save_pretrained(&config, &dir).unwrap();
@@ -328,7 +333,7 @@ fn reference_style_checkpoints_load() {
     )
     .unwrap();
     let (loaded, loaded_config) = HashformerForPretraining::from_pretrained(&dir, &device).unwrap();
-    assert_eq!(loaded_config.embedding_type, EmbeddingKind::Pool);
+    assert_eq!(loaded_config.variant.kind(), EmbeddingKind::Pool);
     model
         .forward(input(EmbeddingKind::Pool, &device))
         .into_data()

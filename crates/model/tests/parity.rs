@@ -43,7 +43,7 @@ fn all_variants_match_pytorch() {
         let (classify, _) =
             HashformerForSequenceClassification::from_pretrained(&dir, None, &device)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let kind = config.embedding_type;
+        let kind = config.variant.kind();
 
         let hidden = pretrain.roberta.forward(io.input(kind, &device));
         assert_close(
@@ -71,7 +71,7 @@ fn padding_does_not_change_real_positions() {
         let dir = fixture(name);
         let io = Io::read(&dir);
         let (model, config) = HashformerForPretraining::from_pretrained(&dir, &device).unwrap();
-        let kind = config.embedding_type;
+        let kind = config.variant.kind();
         let batch = io.input(kind, &device);
         let mask: Vec<i64> = batch.attention_mask.clone().into_data().iter().collect();
         let seq_len = batch.attention_mask.dims()[1];

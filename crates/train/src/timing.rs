@@ -37,7 +37,7 @@ pub fn synthetic_batch(
     let rows = u32::try_from(model.vocab_size()).unwrap_or(u32::MAX);
     let mask = vec![1u8; len];
     let positions = hashformer_hashing::position_ids(&mask);
-    let kind = model.embedding_type;
+    let kind = model.variant.kind();
     // The form is picked from `kind` itself, so neither constructor can refuse it.
     if kind.takes_ids() {
         let ids = (0..batch)
@@ -293,7 +293,7 @@ pub fn time_train_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hashformer_embeddings::EmbeddingKind;
+    use hashformer_embeddings::{EmbeddingKind, Variant};
     use hashformer_hashing::HashKind;
 
     #[test]
@@ -303,10 +303,11 @@ mod tests {
         for (kind, hash) in [
             (EmbeddingKind::Proj, Some(HashKind::Md5)),
             (EmbeddingKind::Pool, Some(HashKind::Md5)),
-            (EmbeddingKind::Vocab, None),
+            (EmbeddingKind::Bpe, None),
         ] {
-            let config = HashformerConfig::tiny(kind, hash).with_num_buckets(100);
-            let config = if kind == EmbeddingKind::Vocab {
+            let config = HashformerConfig::tiny(Variant::new(kind, hash).expect("a valid variant"))
+                .with_num_buckets(100);
+            let config = if kind == EmbeddingKind::Bpe {
                 config.with_bpe_vocab_size(100)
             } else {
                 config
@@ -326,7 +327,7 @@ mod tests {
             assert_eq!(inf.seconds.len(), 3);
         }
         let batch = synthetic_batch(
-            &HashformerConfig::tiny(EmbeddingKind::Emb, Some(HashKind::Md5)),
+            &HashformerConfig::tiny(Variant::Emb(HashKind::Md5)),
             3,
             5,
             &mut rng,

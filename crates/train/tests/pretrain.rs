@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use hashformer_corpus::{prepare, CorpusFormat, PrepareConfig};
-use hashformer_embeddings::EmbeddingKind;
+use hashformer_embeddings::Variant;
 use hashformer_hashing::HashKind;
 use hashformer_model::{HashformerConfig, HashformerForPretraining, TextEncoder};
 use hashformer_report::read_metrics;
@@ -73,15 +73,13 @@ fn corpus(dir: &Path) -> PathBuf {
     out
 }
 
-fn config(kind: EmbeddingKind, objective: Objective) -> PretrainConfig {
+fn config(variant: Variant, objective: Objective) -> PretrainConfig {
     let steps = 6;
     PretrainConfig {
         // A small table for Emb (the masked-LM test); Proj stores no bucket count.
-        model: match kind {
-            EmbeddingKind::Emb => {
-                HashformerConfig::tiny(kind, Some(HashKind::Md5)).with_num_buckets(97)
-            }
-            _ => HashformerConfig::tiny(kind, Some(HashKind::Md5)),
+        model: match variant {
+            Variant::Emb(_) => HashformerConfig::tiny(variant).with_num_buckets(97),
+            _ => HashformerConfig::tiny(variant),
         },
         objective,
         max_length: 32,
@@ -166,7 +164,7 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
     let _guard = training_lock();
     let dir = temp_dir("resume");
     let corpus = corpus(&dir);
-    let config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    let config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
 
     let whole = dir.join("whole");
     let summary = run(&config, &corpus, &whole, &RunOptions::default()).unwrap();
@@ -221,7 +219,7 @@ fn a_run_directory_is_never_taken_over_by_another_run() {
     let _guard = training_lock();
     let dir = temp_dir("guard");
     let corpus = corpus(&dir);
-    let config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    let config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
     let out = dir.join("run");
     let options = RunOptions {
         stop_after: Some(2),
@@ -249,7 +247,7 @@ fn masked_lm_trains_the_id_variants_and_is_refused_for_hash_inputs() {
     let dir = temp_dir("mlm");
     let corpus = corpus(&dir);
     let mlm = Objective::MaskedLm { mask_prob: 0.15 };
-    let mut emb = config(EmbeddingKind::Emb, mlm);
+    let mut emb = config(Variant::Emb(HashKind::Md5), mlm);
     emb.steps = 2;
     emb.schedule.total_steps = 2;
     let summary = run(&emb, &corpus, &dir.join("emb"), &RunOptions::default()).unwrap();
@@ -261,7 +259,7 @@ fn masked_lm_trains_the_id_variants_and_is_refused_for_hash_inputs() {
 
     let proj = PretrainConfig {
         objective: mlm,
-        ..config(EmbeddingKind::Proj, SHUFFLE_RANDOM)
+        ..config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM)
     };
     let err = run(&proj, &corpus, &dir.join("proj"), &RunOptions::default()).unwrap_err();
     assert!(err.to_string().contains("masked LM"), "{err}");
@@ -276,7 +274,7 @@ fn data_parallel_steps_equal_accumulated_steps_on_one_device() {
     // same code path runs one replica per GPU.
     let dir = temp_dir("parallel");
     let corpus = corpus(&dir);
-    let mut config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    let mut config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
     config.steps = 3;
     config.schedule.total_steps = 3;
     let (one, two) = (dir.join("one"), dir.join("two"));
@@ -300,7 +298,7 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_last_good_checkpoint()
     let _guard = training_lock();
     let dir = temp_dir("nan");
     let corpus = corpus(&dir);
-    let mut config = config(EmbeddingKind::Proj, SHUFFLE_RANDOM);
+    let mut config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
     // A learning rate no model survives: the weights overflow within a few steps.
     config.schedule.peak = 1e38;
     config.schedule.warmup_steps = 0;

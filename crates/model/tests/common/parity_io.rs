@@ -69,7 +69,7 @@ impl Io {
 
     pub fn input(&self, kind: EmbeddingKind, device: &Device) -> EmbeddingInput {
         let tokens = match kind {
-            EmbeddingKind::Emb | EmbeddingKind::Vocab => {
+            EmbeddingKind::Emb | EmbeddingKind::Bpe => {
                 TokenInput::Ids(self.ints("input_ids", device))
             }
             EmbeddingKind::Pool => TokenInput::Chunks {

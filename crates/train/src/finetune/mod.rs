@@ -72,10 +72,10 @@ pub fn finetune(
     check(task, config)?;
     let train_device = device.clone().autodiff();
     let (model, model_config) = init_model(init, task.num_labels, config)?;
-    if task.encoder.kind() != model_config.embedding_type {
+    if task.encoder.kind() != model_config.variant.kind() {
         return Err(Error::EncoderMismatch {
             encoder: task.encoder.kind(),
-            model: model_config.embedding_type,
+            model: model_config.variant.kind(),
         });
     }
     let train_enc = encode_all(task.encoder, task.train)?;

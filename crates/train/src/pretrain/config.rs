@@ -99,7 +99,7 @@ impl PretrainConfig {
                 bad("mask_prob", "must be in (0, 1]")
             }
             Objective::MaskedLm { .. }
-                if !self.model.embedding_type.takes_ids() =>
+                if !self.model.variant.kind().takes_ids() =>
             {
                 bad(
                     "objective",

@@ -81,10 +81,10 @@ pub fn pretrain(
     let Some(device) = devices.first() else {
         return Err(Error::NoDevice);
     };
-    if encoder.kind() != config.model.embedding_type {
+    if encoder.kind() != config.model.variant.kind() {
         return Err(Error::EncoderMismatch {
             encoder: encoder.kind(),
-            model: config.model.embedding_type,
+            model: config.model.variant.kind(),
         });
     }
     let started = Instant::now();

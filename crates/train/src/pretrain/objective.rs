@@ -31,8 +31,8 @@ impl Collator {
         let rows = config.model.vocab_size();
         match config.objective {
             Objective::ShuffleRandom { manipulate_prob } => {
-                let random = match config.model.embedding_type {
-                    _ if config.model.embedding_type.takes_ids() => {
+                let random = match config.model.variant.kind() {
+                    _ if config.model.variant.kind().takes_ids() => {
                         RandomContent::Ids(0..u32::try_from(rows).unwrap_or(u32::MAX))
                     }
                     EmbeddingKind::Pool => RandomContent::UniformSignature,

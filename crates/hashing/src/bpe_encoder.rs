@@ -15,12 +15,12 @@ use crate::special::SpecialToken;
 
 /// Encodes texts into roberta-base vocabulary ids for the BPE baseline.
 #[derive(Debug, Clone)]
-pub struct VocabEncoder {
+pub struct BpeEncoder {
     bpe: RobertaBpe,
     max_length: usize,
 }
 
-impl VocabEncoder {
+impl BpeEncoder {
     /// An encoder padding every sequence to `max_length`.
     ///
     /// # Errors
@@ -115,9 +115,9 @@ mod tests {
         "g": 14, "Ġd": 15, "Ġdog": 16, "og": 17}"#;
     const MERGES: &str = "#version: 0.2\na t\nc at\nĠ cat\no g\nĠ d\nĠd og\n";
 
-    fn encoder(max_length: usize) -> VocabEncoder {
+    fn encoder(max_length: usize) -> BpeEncoder {
         let bpe = RobertaBpe::from_vocab_and_merges(VOCAB, MERGES).unwrap();
-        VocabEncoder::new(bpe, max_length).unwrap()
+        BpeEncoder::new(bpe, max_length).unwrap()
     }
 
     fn check(input: TextInput<'_>, max_length: usize, ids: &[u32], real: usize) {
@@ -162,7 +162,7 @@ mod tests {
     fn rejects_tiny_max_length() {
         let bpe = RobertaBpe::from_vocab_and_merges(VOCAB, MERGES).unwrap();
         assert!(matches!(
-            VocabEncoder::new(bpe, 3),
+            BpeEncoder::new(bpe, 3),
             Err(Error::InvalidMaxLength { .. })
         ));
     }
