@@ -145,6 +145,25 @@ pub enum Error {
         #[source]
         source: hashformer_train::Error,
     },
+    /// A results file or a seed's `result.json` is not the JSON this crate writes, or a
+    /// result cannot be written as JSON.
+    #[error("{}: {source}", path.display())]
+    ResultsJson {
+        /// The file.
+        path: PathBuf,
+        /// The JSON reader's or writer's error (with line and column when reading).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A results file names a task this crate does not know.
+    #[error("{}: {source}", path.display())]
+    ResultsTask {
+        /// The file.
+        path: PathBuf,
+        /// The task name's error.
+        #[source]
+        source: Box<Error>,
+    },
     /// A results file ([`crate::merge_results`]) or a seed's `result.json` cannot be used.
     #[error("{}: {message}", path.display())]
     BadResults {

@@ -201,7 +201,13 @@ struct SavedSeed {
 }
 
 fn settings_text(path: &Path, settings: &SeedSettings) -> Result<String> {
-    serde_json::to_string(settings).map_err(|e| bad_results(path, e.to_string()))
+    serde_json::to_string(settings).map_err(results_json(path))
+}
+
+/// `map_err` adapter naming the results file of a JSON error.
+fn results_json(path: &Path) -> impl FnOnce(serde_json::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::ResultsJson { path, source }
 }
 
 fn bad_results(path: &Path, message: impl Into<String>) -> Error {
@@ -227,8 +233,7 @@ fn load_seed_result(
             })
         }
     };
-    let saved: SavedSeed =
-        serde_json::from_str(&text).map_err(|e| bad_results(path, e.to_string()))?;
+    let saved: SavedSeed = serde_json::from_str(&text).map_err(results_json(path))?;
     if saved.settings != settings_text(path, settings)? || saved.result.metrics.task() != task {
         return Err(bad_results(
             path,
@@ -244,8 +249,7 @@ fn save_seed_result(path: &Path, settings: &SeedSettings, result: &SeedResult) -
         settings: settings_text(path, settings)?,
         result: result.clone(),
     };
-    let json =
-        serde_json::to_string_pretty(&saved).map_err(|e| bad_results(path, e.to_string()))?;
+    let json = serde_json::to_string_pretty(&saved).map_err(results_json(path))?;
     write_atomic(path, json.as_bytes())?;
     Ok(())
 }
@@ -301,14 +305,13 @@ pub fn merge_results(paths: &[PathBuf]) -> Result<GlueResults> {
             path: path.clone(),
             source,
         })?;
-        let saved: Saved =
-            serde_json::from_str(&text).map_err(|e| bad_results(path, e.to_string()))?;
+        let saved: Saved = serde_json::from_str(&text).map_err(results_json(path))?;
         seconds += saved.seconds;
         for t in saved.tasks {
-            let task: Task = t
-                .task
-                .parse()
-                .map_err(|e: Error| bad_results(path, e.to_string()))?;
+            let task: Task = t.task.parse().map_err(|e: Error| Error::ResultsTask {
+                path: path.clone(),
+                source: Box::new(e),
+            })?;
             let at = match merged.iter().position(|m| m.0 == task) {
                 Some(at) => at,
                 None => {
@@ -377,10 +380,8 @@ fn glue_results(results: &[TaskResult], seconds: f64) -> GlueResults {
 
 fn write_results(out_dir: &Path, results: &[TaskResult], seconds: f64) -> Result<GlueResults> {
     let all = glue_results(results, seconds);
-    let json = serde_json::to_string_pretty(&all).map_err(|e| Error::Io {
-        path: out_dir.join("results.json"),
-        source: std::io::Error::other(e),
-    })?;
+    let json =
+        serde_json::to_string_pretty(&all).map_err(results_json(&out_dir.join("results.json")))?;
     std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
         path: out_dir.to_owned(),
         source,
@@ -447,6 +448,28 @@ pub fn markdown(results: &GlueResults) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreadable_results_keep_their_cause() {
+        let dir = hashformer_testkit::TempDir::new("glue-results-json");
+        let path = dir.join("results.json");
+        std::fs::write(&path, "{\"tasks\": [").unwrap();
+        let err = merge_results(std::slice::from_ref(&path)).unwrap_err();
+        assert!(
+            matches!(&err, Error::ResultsJson { path: p, .. } if *p == path),
+            "{err}"
+        );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(source.is_some_and(|s| s.contains("line 1")), "{err}");
+        std::fs::write(
+            &path,
+            r#"{"tasks": [{"task": "nope", "train_examples": 1, "dev_examples": 1,
+                "seeds": []}], "seconds": 1.0}"#,
+        )
+        .unwrap();
+        let err = merge_results(std::slice::from_ref(&path)).unwrap_err();
+        assert!(matches!(err, Error::ResultsTask { .. }), "{err}");
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
