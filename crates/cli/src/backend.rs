@@ -50,19 +50,47 @@ impl Backend {
         match self {
             Self::Cpu => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
-            Self::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            Self::Wgpu => started(
+                Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+                "WGPU found no adapter: it needs the Vulkan loader (libvulkan1) and a Vulkan \
+                 driver (a GPU's, or Mesa's lavapipe: mesa-vulkan-drivers)",
+            ),
             #[cfg(not(feature = "wgpu"))]
             Self::Wgpu => bail!(
                 "this binary was built without WGPU: rebuild with `--features wgpu` \
                  (e.g. cargo run -p hashformer-cli --features wgpu -- …)"
             ),
             #[cfg(feature = "cuda")]
-            Self::Cuda => Ok(Device::cuda(0)),
+            Self::Cuda => started(
+                Device::cuda(0),
+                "CUDA did not start: it needs an NVIDIA GPU with its driver (libcuda) and NVRTC",
+            ),
             #[cfg(not(feature = "cuda"))]
             Self::Cuda => bail!(
                 "this binary was built without CUDA: rebuild with `--features cuda` \
                  (see docs/backends.md; the build needs network for the LLVM bundle)"
             ),
         }
+    }
+}
+
+/// `device` once a one-element tensor has been made and read on it: the GPU backends start
+/// lazily and panic when their driver or adapter is missing, which becomes this error.
+///
+/// # Errors
+/// `what` when the backend does not start.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn started(device: Device, what: &str) -> Result<Device> {
+    use burn::prelude::Tensor;
+    let probe = device.clone();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let ok = std::panic::catch_unwind(move || {
+        Tensor::<1>::zeros([1], &probe).into_data();
+    });
+    std::panic::set_hook(hook);
+    match ok {
+        Ok(()) => Ok(device),
+        Err(_) => bail!("{what}"),
     }
 }

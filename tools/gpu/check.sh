@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The GPU check (docs/backends.md, docs/benchmarks.md): from binaries prebuilt elsewhere, on
+# a machine with an NVIDIA GPU, in about ten minutes:
+#   1. parity: every fixture on CUDA and WGPU against the CPU and PyTorch, and three training
+#      steps per backend against the CPU's losses (the `backends` test binary);
+#   2. training-step time, `bench-step`, for `small` (16 x 128) and `base` (32 x 128) on
+#      CUDA and WGPU;
+#   3. the same steps in PyTorch on the same GPU (f32 without and with TF32, bf16 autocast
+#      with fused AdamW), for the ratios.
+# Results go to $OUT (default /tmp/gpu-check): one log per part and all JSON lines in
+# results.jsonl.
+#
+# Inputs, relative to the repository root:
+#   .gpu/hashformer.xz, .gpu/backends.xz   the stripped, xz'd binaries of
+#        `cargo build -p hashformer-cli --features wgpu,cuda` and its `backends` test
+#        (tools/gpu/prepare.sh makes them)
+#   .gl/*.deb   the Vulkan loader packages, for machines without one (device README)
+# The test binary reads the parity fixtures from the path it was built in ($BUILT_IN,
+# default /work/main); a link from there to this checkout serves when they differ.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT="${OUT:-/tmp/gpu-check}"
+BUILT_IN="${BUILT_IN:-/work/main}"
+mkdir -p "$OUT" .gpu/run
+results="$OUT/results.jsonl"
+: > "$results"
+
+step() { echo "== $*" | tee -a "$OUT/check.log"; }
+
+step "setup"
+if ! ldconfig -p | grep -q 'libvulkan.so.1 ' && ls .gl/*.deb >/dev/null 2>&1; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+for b in hashformer backends; do
+  xz -dc ".gpu/$b.xz" > ".gpu/run/$b" && chmod +x ".gpu/run/$b"
+done
+if [ "$(cd "$BUILT_IN" 2>/dev/null && pwd -P)" != "$(pwd -P)" ]; then
+  mkdir -p "$(dirname "$BUILT_IN")" && ln -sfn "$(pwd -P)" "$BUILT_IN"
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
+python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name())' \
+  | tee -a "$OUT/gpu.txt"
+
+step "parity (backends test binary)"
+timeout 240 .gpu/run/backends --test-threads 1 --nocapture > "$OUT/parity.log" 2>&1
+echo "parity exit $?" | tee -a "$OUT/check.log"
+grep -E "largest difference|test result|panicked|skipped" "$OUT/parity.log" | tee -a "$OUT/check.log"
+
+step "bench-step (ours)"
+for backend in cuda wgpu; do
+  for spec in "small 16 proj" "base 32 proj" "base 32 bpe"; do
+    set -- $spec
+    timeout 120 .gpu/run/hashformer bench-step --backend "$backend" --config "$1" \
+      --batch-size "$2" --variant "$3" --warmup 3 --steps 10 >> "$results" 2>> "$OUT/bench.log" \
+      || echo "bench-step $backend $spec failed ($?)" | tee -a "$OUT/check.log"
+  done
+done
+
+step "PyTorch steps"
+for spec in "small 16 proj off f32" "base 32 proj off f32" "base 32 bpe off f32" \
+            "base 32 proj on f32" "base 32 proj off bf16 --fused"; do
+  set -- $spec
+  timeout 120 python3 tools/bench/torch_train_step.py --device cuda --config "$1" \
+    --batch-size "$2" --variant "$3" --tf32 "$4" --dtype "$5" ${6:-} --warmup 3 --steps 10 \
+    >> "$results" 2>> "$OUT/torch.log" \
+    || echo "torch $spec failed ($?)" | tee -a "$OUT/check.log"
+done
+
+step "summary"
+python3 - "$results" <<'PY' | tee "$OUT/summary.txt"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    what = f'{r["implementation"]:<28} {r["backend"]:<5} {r["config"]:<5} {r["variant"]:<4} b{r["batch_size"]}'
+    extra = " ".join(f"{k}={r[k]}" for k in ("tf32", "dtype", "fused_adamw") if k in r)
+    print(f'{what}  {r["median_step_s"]*1000:8.1f} ms  {r["tokens_per_s"]:10.0f} tok/s  {extra}')
+PY
