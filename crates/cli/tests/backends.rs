@@ -78,7 +78,10 @@ fn gpus_match_cpu_for_every_variant() {
     }
     eprintln!("largest difference per backend: {worst:?}");
     for (backend, max) in worst {
-        assert!(max <= ATOL, "{backend}: max |diff| {max} against the CPU or PyTorch");
+        assert!(
+            max <= ATOL,
+            "{backend}: max |diff| {max} against the CPU or PyTorch"
+        );
     }
 }
 
@@ -91,8 +94,9 @@ fn compare(name: &str, cpu: &Device, gpu: &Device) -> [f32; 4] {
     for device in [cpu, gpu] {
         let (pretrain, config) =
             HashformerForPretraining::from_pretrained(&dir, device).expect("fixture loads");
-        let (classify, _) = HashformerForSequenceClassification::from_pretrained(&dir, None, device)
-            .expect("fixture loads");
+        let (classify, _) =
+            HashformerForSequenceClassification::from_pretrained(&dir, None, device)
+                .expect("fixture loads");
         let kind = config.variant.kind();
         outputs.push([
             to_vec(pretrain.roberta.forward(io.input(kind, device))),
