@@ -21,6 +21,21 @@ use parity_io::{Io, FIXTURES};
 /// some f32 rounding, far below what a wrong kernel produces.
 const ATOL: f32 = 2e-4;
 
+/// Burn 0.22's CUDA matmul runs f32 products on tensor cores in TF32 (10-bit mantissa:
+/// `cubek-matmul`'s `adjust_dtypes` promotes f32 to tf32 wherever the device supports it), so
+/// CUDA outputs differ from f32 by about 1e-3 of their scale; the fixtures' values are of
+/// order 1. Still two orders below what a wrong kernel produces.
+const TF32_ATOL: f32 = 3e-3;
+
+/// The tolerance of `backend`'s outputs.
+fn atol(backend: &str) -> f32 {
+    if backend == "cuda" {
+        TF32_ATOL
+    } else {
+        ATOL
+    }
+}
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../model/tests/fixtures/parity")
@@ -78,9 +93,10 @@ fn gpus_match_cpu_for_every_variant() {
     }
     eprintln!("largest difference per backend: {worst:?}");
     for (backend, max) in worst {
+        let atol = atol(backend);
         assert!(
-            max <= ATOL,
-            "{backend}: max |diff| {max} against the CPU or PyTorch"
+            max <= atol,
+            "{backend}: max |diff| {max} > {atol} against the CPU or PyTorch"
         );
     }
 }
@@ -125,7 +141,7 @@ fn compare(name: &str, cpu: &Device, gpu: &Device) -> [f32; 4] {
 fn gpu_pretraining_steps_match_cpu() {
     let _guard = CPU_RNG.lock().unwrap_or_else(|e| e.into_inner());
     use hashformer_corpus::{prepare, PrepareConfig};
-    use hashformer_embeddings::{EmbeddingKind, Variant};
+    use hashformer_embeddings::Variant;
     use hashformer_hashing::HashKind;
     use hashformer_model::{HashformerConfig, TextEncoder};
     use hashformer_train::{
@@ -194,15 +210,17 @@ fn gpu_pretraining_steps_match_cpu() {
             .map(|r| r["loss"].as_f64().unwrap())
             .collect();
         assert_eq!(l.len(), 3, "{name}");
-        losses.push(l);
+        losses.push((name, l));
     }
-    for other in &losses[1..] {
-        for (a, b) in losses[0].iter().zip(other) {
+    eprintln!("losses per run: {losses:?}");
+    for (name, other) in &losses[1..] {
+        // TF32 matmuls (CUDA) move a loss of about 1.1 by a few 1e-3 at most.
+        let tolerance = if name.starts_with("cuda") { 1e-2 } else { 1e-3 };
+        for (a, b) in losses[0].1.iter().zip(other) {
             assert!(
-                (a - b).abs() < 1e-3,
-                "CPU {:?} vs GPU {:?}",
-                losses[0],
-                other
+                (a - b).abs() < tolerance,
+                "CPU {:?} vs {name} {other:?}",
+                losses[0].1
             );
         }
     }
