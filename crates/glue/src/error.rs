@@ -126,14 +126,8 @@ pub enum Error {
         split: Split,
     },
     /// A task name that [`Task`]'s `FromStr` does not know.
-    #[error(
-        "unknown GLUE task {name:?} (expected cola, sst-2, mrpc, sts-b, qqp, mnli-m, mnli-mm, \
-         qnli, rte, wnli or ax)"
-    )]
-    UnknownTask {
-        /// The name given.
-        name: String,
-    },
+    #[error(transparent)]
+    UnknownTask(#[from] crate::task::UnknownTask),
     /// Fine-tuning failed.
     #[error("{task}, seed {seed}: fine-tuning failed")]
     Train {
@@ -162,7 +156,7 @@ pub enum Error {
         path: PathBuf,
         /// The task name's error.
         #[source]
-        source: Box<Error>,
+        source: crate::task::UnknownTask,
     },
     /// A results file ([`crate::merge_results`]) or a seed's `result.json` cannot be used.
     #[error("{}: {message}", path.display())]

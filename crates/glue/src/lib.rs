@@ -21,4 +21,4 @@ pub use submit::{
     format_predictions, read_predictions, read_predictions_from, write_predictions, Prediction,
     Submission, PREDICTION_HEADER,
 };
-pub use task::{LabelKind, Metric, Split, Task, TextColumns};
+pub use task::{LabelKind, Metric, Split, Task, TextColumns, UnknownTask};

@@ -308,9 +308,9 @@ pub fn merge_results(paths: &[PathBuf]) -> Result<GlueResults> {
         let saved: Saved = serde_json::from_str(&text).map_err(results_json(path))?;
         seconds += saved.seconds;
         for t in saved.tasks {
-            let task: Task = t.task.parse().map_err(|e: Error| Error::ResultsTask {
+            let task: Task = t.task.parse().map_err(|source| Error::ResultsTask {
                 path: path.clone(),
-                source: Box::new(e),
+                source,
             })?;
             let at = match merged.iter().position(|m| m.0 == task) {
                 Some(at) => at,

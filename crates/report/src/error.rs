@@ -4,8 +4,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::render::{MAX_SIDE, MIN_SIDE};
-
 /// What can go wrong writing or reading a metrics log. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -57,8 +55,8 @@ pub enum PlotError {
         path: PathBuf,
     },
     /// [`PlotOptions`](crate::PlotOptions) asks for a width or height outside
-    /// [`MIN_SIDE`]`..=`[`MAX_SIDE`].
-    #[error("{}: image size {width}x{height} is outside {MIN_SIDE}..={MAX_SIDE} pixels a side", path.display())]
+    /// [`MIN_SIDE`](crate::MIN_SIDE)`..=`[`MAX_SIDE`](crate::MAX_SIDE).
+    #[error("{}: image size {width}x{height} is outside {min}..={max} pixels a side", path.display())]
     Size {
         /// The PNG to be written.
         path: PathBuf,
@@ -66,6 +64,10 @@ pub enum PlotError {
         width: u32,
         /// Requested height.
         height: u32,
+        /// The smallest side allowed.
+        min: u32,
+        /// The largest side allowed.
+        max: u32,
     },
     /// The bundled font could not be loaded (a broken build).
     #[error("{}: the bundled font could not be loaded", path.display())]

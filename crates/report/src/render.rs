@@ -89,6 +89,8 @@ pub(crate) fn check_size(png: &Path, options: &PlotOptions) -> Result<(), PlotEr
             path: png.to_owned(),
             width,
             height,
+            min: MIN_SIDE,
+            max: MAX_SIDE,
         });
     }
     Ok(())
