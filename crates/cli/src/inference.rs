@@ -76,12 +76,10 @@ impl InferenceArgs {
     /// unavailable backend, stdin that cannot be read.
     pub fn prepare(&self) -> Result<Prepared> {
         let model = ModelDir::open(&self.model)?;
-        let config = hashformer_model::load_config(&self.model)
-            .with_context(|| format!("loading the model in {}", self.model.display()))?;
         let options = InferenceOptions {
             max_length: self.max_length,
             batch_size: self.batch_size,
-            bpe: bpe_for(&config, self.roberta.as_deref())?,
+            bpe: bpe_for(model.config(), self.roberta.as_deref())?,
         };
         Ok(Prepared {
             device: self.backend.device()?,

@@ -12,10 +12,12 @@ use hashformer_model::{
 use crate::error::{Error, Result};
 use crate::options::InferenceOptions;
 
-/// A checked checkpoint directory: both files are there and `config.json` parses.
+/// A checked checkpoint directory: both files are there and `config.json` is a valid
+/// HashFormer configuration.
 #[derive(Debug, Clone)]
 pub struct ModelDir {
     dir: PathBuf,
+    config: HashformerConfig,
     is_classifier: bool,
 }
 
@@ -24,7 +26,7 @@ impl ModelDir {
     ///
     /// # Errors
     /// [`Error::NoModelDir`], [`Error::MissingFile`], or [`Error::Model`] when `config.json`
-    /// cannot be read or parsed.
+    /// cannot be read, parsed or validated.
     pub fn open(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
             return Err(Error::NoModelDir { dir: dir.into() });
@@ -48,12 +50,14 @@ impl ModelDir {
             )
         })?;
         let hf = HfConfig::parse(&text, &path).map_err(|e| loading(dir, e))?;
+        let config = hf.to_config().map_err(|e| loading(dir, e))?;
         let is_classifier = hf
             .architectures
             .iter()
             .any(|a| a == HashformerForSequenceClassification::ARCHITECTURE);
         Ok(Self {
             dir: dir.into(),
+            config,
             is_classifier,
         })
     }
@@ -61,6 +65,11 @@ impl ModelDir {
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// The checkpoint's configuration (which says, e.g., whether its text needs the BPE).
+    pub fn config(&self) -> &HashformerConfig {
+        &self.config
     }
 
     /// Whether the checkpoint holds a trained classification head (it was saved by

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::prelude::*;
-use hashformer_corpus::{DataPosition, PreparedCorpus, Split};
+use hashformer_corpus::{ChunkFile, DataPosition, PreparedCorpus, Split};
 use hashformer_model::{EncodedBatch, TextEncoder};
 use hashformer_report::{plot_metrics, MetricsLog, PlotOptions};
 
@@ -90,6 +90,7 @@ pub fn pretrain(
     let started = Instant::now();
     let Opened {
         corpus,
+        train,
         model,
         optimizer,
         state,
@@ -104,7 +105,7 @@ pub fn pretrain(
         config,
     )?;
     let producer = Producer::spawn(
-        corpus.split(Split::Train)?,
+        train,
         Arc::clone(&encoder),
         collator,
         config,
@@ -150,6 +151,8 @@ pub fn pretrain(
 /// What a run starts from.
 struct Opened {
     corpus: PreparedCorpus,
+    /// The training split, opened to check its length and then read by the data thread.
+    train: ChunkFile,
     model: PretrainModel,
     optimizer: AdamW,
     state: ResumeState,
@@ -176,7 +179,8 @@ fn open_run(
     };
     check_run_file(run_dir, &run_file, resume_from.is_some())?;
     let corpus = PreparedCorpus::open(corpus_dir)?;
-    let sequences = corpus.split(Split::Train)?.len();
+    let train = corpus.split(Split::Train)?;
+    let sequences = train.len();
     if sequences < config.batch_size as u64 {
         return Err(Error::TooFewSequences {
             corpus: corpus_dir.to_owned(),
@@ -192,6 +196,7 @@ fn open_run(
     };
     Ok(Opened {
         corpus,
+        train,
         model,
         optimizer,
         state,
