@@ -1,9 +1,10 @@
 //! HashFormer-Add: one learned vector per (bit position, bit value), summed (method §5.4;
 //! reference `RobertaProjEmbeddingsDE`, code name `de`).
 
-use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::nn::Linear;
 use burn::prelude::*;
 use hashformer_hashing::NUM_HASH_BITS;
+use hashformer_kernels::{Dropout, DropoutConfig};
 
 use crate::init::trunc_normal;
 

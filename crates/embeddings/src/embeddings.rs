@@ -3,8 +3,9 @@
 //! `RobertaEmbeddings`, `RobertaConjEmbeddings`, `RobertaProjEmbeddingsDE`/`PCC`).
 
 use burn::module::Param;
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
+use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::prelude::*;
+use hashformer_kernels::{Dropout, DropoutConfig};
 
 use crate::add::{AddEmbedding, AddEmbeddingConfig};
 use crate::bucket::{BucketEmbedding, BucketEmbeddingConfig, PAD_ID};

@@ -2,10 +2,10 @@
 //! weights (method §5.5; reference `RobertaConjEmbeddings`, code name `conj`).
 
 use burn::module::Param;
-use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use hashformer_hashing::{POOL_CHUNKS, POOL_TABLE_ROWS};
+use hashformer_kernels::{Dropout, DropoutConfig};
 
 use crate::frozen::lookup_frozen_row;
 use crate::init::trunc_normal;

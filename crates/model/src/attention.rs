@@ -1,9 +1,10 @@
 //! Multi-head self-attention of the RoBERTa encoder, HF transformers 3.x semantics (method §6;
 //! reference `RobertaSelfAttention` + the dense of `RobertaSelfOutput`).
 
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use hashformer_kernels::{Dropout, DropoutConfig};
 
 use crate::init::linear;
 
@@ -75,14 +76,29 @@ impl SelfAttention {
     /// - output: `[batch, seq_len, hidden]` (before dropout, residual and LayerNorm)
     pub fn forward(&self, hidden: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
         let [batch, seq_len, width] = hidden.dims();
+        self.forward_rows(hidden.reshape([batch * seq_len, width]), mask_bias)
+            .reshape([batch, seq_len, width])
+    }
+
+    /// [`forward`](Self::forward) on the token rows of a batch: the projections run as one
+    /// `[batch · seq_len, hidden]` product each (a batched `[batch, seq_len, hidden]` product
+    /// runs one small product per sequence and packs the weight each time).
+    ///
+    /// # Shapes
+    /// - `rows`: `[batch · seq_len, hidden]`, sequence by sequence
+    /// - `mask_bias`: `[batch, 1, 1, seq_len]`
+    /// - output: `[batch · seq_len, hidden]`
+    pub fn forward_rows(&self, rows: Tensor<2>, mask_bias: Tensor<4>) -> Tensor<2> {
+        let [batch, _, _, seq_len] = mask_bias.dims();
+        let width = rows.dims()[1];
         let head_dim = width / self.num_heads;
-        let split = |x: Tensor<3>| {
+        let split = |x: Tensor<2>| {
             x.reshape([batch, seq_len, self.num_heads, head_dim])
                 .swap_dims(1, 2)
         };
-        let q = split(self.query.forward(hidden.clone()));
-        let k = split(self.key.forward(hidden.clone()));
-        let v = split(self.value.forward(hidden));
+        let q = split(self.query.forward(rows.clone()));
+        let k = split(self.key.forward(rows.clone()));
+        let v = split(self.value.forward(rows));
         let scores = q
             .matmul(k.swap_dims(2, 3))
             .div_scalar((head_dim as f64).sqrt())
@@ -91,7 +107,7 @@ impl SelfAttention {
         let context = probs
             .matmul(v)
             .swap_dims(1, 2)
-            .reshape([batch, seq_len, width]);
+            .reshape([batch * seq_len, width]);
         self.output.forward(context)
     }
 }

@@ -1,9 +1,10 @@
 //! One post-LN RoBERTa layer and the layer stack (method §6; reference `RobertaLayer`,
 //! `RobertaEncoder`).
 
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
+use hashformer_kernels::{Dropout, DropoutConfig};
 
 use crate::attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
 use crate::init::linear;
@@ -102,10 +103,22 @@ impl EncoderLayer {
     /// - `hidden`: `[batch, seq_len, hidden]`; `mask_bias`: `[batch, 1, 1, seq_len]`
     /// - output: `[batch, seq_len, hidden]`
     pub fn forward(&self, hidden: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
-        let attended = self.attention.forward(hidden.clone(), mask_bias);
+        let [batch, seq_len, width] = hidden.dims();
+        self.forward_rows(hidden.reshape([batch * seq_len, width]), mask_bias)
+            .reshape([batch, seq_len, width])
+    }
+
+    /// [`forward`](Self::forward) on the token rows of a batch, so that every linear layer
+    /// is one 2-D product (see [`SelfAttention::forward_rows`]).
+    ///
+    /// # Shapes
+    /// - `rows`: `[batch · seq_len, hidden]`; `mask_bias`: `[batch, 1, 1, seq_len]`
+    /// - output: `[batch · seq_len, hidden]`
+    pub fn forward_rows(&self, rows: Tensor<2>, mask_bias: Tensor<4>) -> Tensor<2> {
+        let attended = self.attention.forward_rows(rows.clone(), mask_bias);
         let h = self
             .attention_norm
-            .forward(self.dropout.forward(attended) + hidden);
+            .forward(self.dropout.forward(attended) + rows);
         let ff = self
             .output
             .forward(gelu(self.intermediate.forward(h.clone())));
@@ -120,9 +133,13 @@ impl Encoder {
     /// - `hidden`: `[batch, seq_len, hidden]`; `attention_mask`: `[batch, seq_len]`
     /// - output: `[batch, seq_len, hidden]`
     pub fn forward(&self, hidden: Tensor<3>, attention_mask: Tensor<2, Int>) -> Tensor<3> {
+        let [batch, seq_len, width] = hidden.dims();
         let bias = attention_bias(attention_mask);
         self.layers
             .iter()
-            .fold(hidden, |h, layer| layer.forward(h, bias.clone()))
+            .fold(hidden.reshape([batch * seq_len, width]), |h, layer| {
+                layer.forward_rows(h, bias.clone())
+            })
+            .reshape([batch, seq_len, width])
     }
 }

@@ -4,10 +4,11 @@
 //! (`hf_keys.rs`).
 
 use burn::module::Param;
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
+use hashformer_kernels::{Dropout, DropoutConfig};
 
 use crate::config::HashformerConfig;
 use crate::error::Error;
