@@ -3,9 +3,8 @@
 //! `RobertaEmbeddings`, `RobertaConjEmbeddings`, `RobertaProjEmbeddingsDE`/`PCC`).
 
 use burn::module::Param;
-use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::prelude::*;
-use hashformer_kernels::{Dropout, DropoutConfig};
+use hashformer_kernels::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
 
 use crate::add::{AddEmbedding, AddEmbeddingConfig};
 use crate::bucket::{BucketEmbedding, BucketEmbeddingConfig, PAD_ID};

@@ -1,8 +1,17 @@
 #![doc = include_str!("../README.md")]
 
+mod adamw;
+mod backend;
 mod dropout;
+pub mod math;
+mod ops;
+pub mod reference;
+pub mod rows;
 
+pub use adamw::{adamw_slices, adamw_update, AdamWScalars};
+pub use backend::KernelBackend;
 pub use dropout::{draw, dropout_mask, Dropout, DropoutConfig};
+pub use ops::{attention_softmax, gelu, layer_norm, LayerNorm, LayerNormConfig};
 
 use burn::prelude::Device;
 

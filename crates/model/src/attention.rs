@@ -3,8 +3,7 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
-use hashformer_kernels::{Dropout, DropoutConfig};
+use hashformer_kernels::{attention_softmax, Dropout, DropoutConfig};
 
 use crate::init::linear;
 
@@ -99,11 +98,9 @@ impl SelfAttention {
         let q = split(self.query.forward(rows.clone()));
         let k = split(self.key.forward(rows.clone()));
         let v = split(self.value.forward(rows));
-        let scores = q
-            .matmul(k.swap_dims(2, 3))
-            .div_scalar((head_dim as f64).sqrt())
-            + mask_bias;
-        let probs = self.dropout.forward(softmax(scores, 3));
+        let scores = q.matmul(k.swap_dims(2, 3));
+        let probs = attention_softmax(scores, mask_bias, (head_dim as f64).sqrt());
+        let probs = self.dropout.forward(probs);
         let context = probs
             .matmul(v)
             .swap_dims(1, 2)

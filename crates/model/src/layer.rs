@@ -1,10 +1,9 @@
 //! One post-LN RoBERTa layer and the layer stack (method §6; reference `RobertaLayer`,
 //! `RobertaEncoder`).
 
-use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
-use hashformer_kernels::{Dropout, DropoutConfig};
+use hashformer_kernels::{gelu, Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
 
 use crate::attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
 use crate::init::linear;

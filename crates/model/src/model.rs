@@ -4,11 +4,10 @@
 //! (`hf_keys.rs`).
 
 use burn::module::Param;
-use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
 use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
-use hashformer_kernels::{Dropout, DropoutConfig};
+use hashformer_kernels::{gelu, Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
 
 use crate::config::HashformerConfig;
 use crate::error::Error;

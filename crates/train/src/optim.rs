@@ -18,6 +18,7 @@ use std::path::Path;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+use hashformer_kernels::{adamw_update, AdamWScalars};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
@@ -281,33 +282,25 @@ struct AdamWMapper<'a> {
 impl AdamWMapper<'_> {
     fn update(&mut self, path: String, param: Tensor<1>, grad: Tensor<1>) -> Tensor<1> {
         let c = self.optim.config;
-        let grad = if self.clip < 1.0 {
-            grad.mul_scalar(self.clip)
-        } else {
-            grad
+        let scalars = AdamWScalars {
+            clip: self.clip.min(1.0),
+            beta1: c.beta1,
+            beta2: c.beta2,
+            decay: if decays(&path) {
+                1.0 - self.lr * c.weight_decay
+            } else {
+                1.0
+            },
+            bias_correction2: self.bias_correction2,
+            step_size: self.lr / self.bias_correction1,
+            eps: c.eps,
         };
-        let (exp_avg, exp_avg_sq) = match self.optim.moments.remove(&path) {
-            Some(m) => (
-                m.exp_avg.mul_scalar(c.beta1) + grad.clone().mul_scalar(1.0 - c.beta1),
-                m.exp_avg_sq.mul_scalar(c.beta2) + grad.square().mul_scalar(1.0 - c.beta2),
-            ),
-            None => (
-                grad.clone().mul_scalar(1.0 - c.beta1),
-                grad.square().mul_scalar(1.0 - c.beta2),
-            ),
-        };
-        let param = if decays(&path) && c.weight_decay != 0.0 {
-            param.mul_scalar(1.0 - self.lr * c.weight_decay)
-        } else {
-            param
-        };
-        let step_size = self.lr / self.bias_correction1;
-        let denom = exp_avg_sq
-            .clone()
-            .div_scalar(self.bias_correction2)
-            .sqrt()
-            .add_scalar(c.eps);
-        let updated = param - exp_avg.clone().div(denom).mul_scalar(step_size);
+        let moments = self
+            .optim
+            .moments
+            .remove(&path)
+            .map(|m| (m.exp_avg, m.exp_avg_sq));
+        let (updated, exp_avg, exp_avg_sq) = adamw_update(&scalars, param, grad, moments);
         self.optim.moments.insert(
             path,
             Moments {

@@ -1,0 +1,257 @@
+//! The kernels as a Burn backend extension: implemented on Flex (forward) and on
+//! `Autodiff<Flex>` (forward plus a hand-written backward node each), so that training runs
+//! one fused kernel per op and direction instead of Burn's decomposition into small ops.
+//!
+//! Only `f32` tensors on Flex reach this module; [`crate::ops`] routes everything else to
+//! Burn's own operations.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Autodiff, Backend, Flex};
+use burn::tensor::{DType, Shape, TensorData};
+
+use crate::rows;
+
+/// The fused operations. Call them through [`crate::ops`], which checks the device and dtype.
+#[backend_extension(Flex, Autodiff)]
+pub trait KernelBackend: Backend {
+    /// LayerNorm over the last dimension (biased variance), with scale and shift.
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self>;
+
+    /// `softmax(scores / divisor + bias)` over the last dimension of `[batch, heads,
+    /// queries, keys]` scores, with a `[batch, keys]` bias (a constant: it gets no gradient).
+    fn fused_attention_softmax(
+        scores: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        divisor: f64,
+    ) -> FloatTensor<Self>;
+
+    /// erf-GELU, element by element.
+    fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+/// A contiguous `f32` view of `tensor`.
+fn values(tensor: &FlexTensor) -> FlexTensor {
+    assert_eq!(tensor.dtype(), DType::F32, "kernels run on f32 tensors");
+    tensor.to_contiguous()
+}
+
+/// A Flex tensor of `shape` holding `data`.
+fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(data, shape))
+}
+
+fn slice(tensor: &FlexTensor) -> &[f32] {
+    tensor
+        .as_slice::<f32>()
+        .expect("a contiguous f32 tensor has a slice")
+}
+
+/// LayerNorm forward: `(y, x̂, 1/σ per row)`.
+fn layer_norm(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    epsilon: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (x, gamma, beta) = (values(x), values(gamma), values(beta));
+    let shape = x.layout().shape().clone();
+    let n = shape.num_elements();
+    let rows_count = n / slice(&gamma).len();
+    let (mut y, mut xhat, mut rstd) = (vec![0.0; n], vec![0.0; n], vec![0.0; rows_count]);
+    rows::layer_norm_forward(
+        slice(&x),
+        slice(&gamma),
+        slice(&beta),
+        epsilon as f32,
+        &mut y,
+        &mut xhat,
+        &mut rstd,
+    );
+    (
+        tensor(y, shape.clone()),
+        tensor(xhat, shape),
+        tensor(rstd, Shape::new([rows_count])),
+    )
+}
+
+fn attention_softmax(scores: &FlexTensor, bias: &FlexTensor, divisor: f64) -> FlexTensor {
+    let (scores, bias) = (values(scores), values(bias));
+    let shape = scores.layout().shape().clone();
+    let seq_len = shape[shape.num_dims() - 1];
+    let mut y = vec![0.0; shape.num_elements()];
+    rows::attention_softmax_forward(
+        slice(&scores),
+        slice(&bias),
+        seq_len,
+        divisor as f32,
+        &mut y,
+    );
+    tensor(y, shape)
+}
+
+fn gelu(x: &FlexTensor) -> FlexTensor {
+    let x = values(x);
+    let mut y = vec![0.0; x.layout().num_elements()];
+    rows::gelu_forward(slice(&x), &mut y);
+    tensor(y, x.layout().shape().clone())
+}
+
+impl KernelBackend for Flex {
+    fn fused_layer_norm(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+    ) -> FlexTensor {
+        layer_norm(&x, &gamma, &beta, epsilon).0
+    }
+
+    fn fused_attention_softmax(scores: FlexTensor, bias: FlexTensor, divisor: f64) -> FlexTensor {
+        attention_softmax(&scores, &bias, divisor)
+    }
+
+    fn fused_gelu(x: FlexTensor) -> FlexTensor {
+        gelu(&x)
+    }
+}
+
+/// Backward node of LayerNorm; keeps `x̂`, `1/σ` and `γ`.
+#[derive(Debug)]
+struct LayerNormNode;
+
+impl Backward<Flex, 3> for LayerNormNode {
+    type State = (FlexTensor, FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let dy = values(&grads.consume::<Flex>(&ops.node));
+        let (xhat, rstd, gamma) = ops.state;
+        let shape = xhat.layout().shape().clone();
+        let (n, width) = (shape.num_elements(), slice(&gamma).len());
+        let (mut dx, mut dgamma, mut dbeta) = (vec![0.0; n], vec![0.0; width], vec![0.0; width]);
+        rows::layer_norm_backward(
+            slice(&dy),
+            slice(&xhat),
+            slice(&rstd),
+            slice(&gamma),
+            &mut dx,
+            &mut dgamma,
+            &mut dbeta,
+        );
+        let grads_of = [
+            (node_x, tensor(dx, shape)),
+            (node_gamma, tensor(dgamma, Shape::new([width]))),
+            (node_beta, tensor(dbeta, Shape::new([width]))),
+        ];
+        for (node, grad) in grads_of {
+            if let Some(node) = node {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// Backward node of the attention softmax; keeps its output and the divisor.
+#[derive(Debug)]
+struct AttentionSoftmaxNode;
+
+impl Backward<Flex, 1> for AttentionSoftmaxNode {
+    type State = (FlexTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_scores] = ops.parents;
+        let dy = values(&grads.consume::<Flex>(&ops.node));
+        let (y, divisor) = ops.state;
+        if let Some(node) = node_scores {
+            let shape = y.layout().shape().clone();
+            let seq_len = shape[shape.num_dims() - 1];
+            let mut dx = vec![0.0; shape.num_elements()];
+            rows::attention_softmax_backward(
+                slice(&y),
+                slice(&dy),
+                seq_len,
+                divisor as f32,
+                &mut dx,
+            );
+            grads.register::<Flex>(node.id, tensor(dx, shape));
+        }
+    }
+}
+
+/// Backward node of GELU; keeps its input.
+#[derive(Debug)]
+struct GeluNode;
+
+impl Backward<Flex, 1> for GeluNode {
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x] = ops.parents;
+        let dy = values(&grads.consume::<Flex>(&ops.node));
+        if let Some(node) = node_x {
+            let x = ops.state;
+            let mut dx = vec![0.0; x.layout().num_elements()];
+            rows::gelu_backward(slice(&x), slice(&dy), &mut dx);
+            grads.register::<Flex>(node.id, tensor(dx, x.layout().shape().clone()));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let prep = LayerNormNode
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        let (y, xhat, rstd) =
+            layer_norm(x.primitive(), gamma.primitive(), beta.primitive(), epsilon);
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((xhat, rstd, values(gamma.primitive())), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn fused_attention_softmax(
+        scores: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        divisor: f64,
+    ) -> FloatTensor<Self> {
+        assert!(
+            !bias.is_tracked(),
+            "the attention bias is a constant of the mask; it takes no gradient"
+        );
+        let prep = AttentionSoftmaxNode
+            .prepare::<C>([scores.node()])
+            .compute_bound()
+            .stateful();
+        let y = attention_softmax(scores.primitive(), bias.primitive(), divisor);
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((y.clone(), divisor), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let prep = GeluNode.prepare::<C>([x.node()]).compute_bound().stateful();
+        let y = gelu(x.primitive());
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish(values(x.primitive()), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The tensor-level entry points and the LayerNorm module. Each call takes the fused kernel
+//! when its tensors are `f32` on Flex, and Burn's own operations otherwise (WGPU, CUDA, other
+//! dtypes), which compute the same function.
+
+use burn::backend::Dispatch;
+use burn::module::{Content, DisplaySettings, Module, ModuleDisplay, Param};
+use burn::prelude::*;
+use burn::tensor::activation;
+use burn::tensor::DType;
+
+use crate::backend::KernelBackend;
+
+/// Whether `x` takes the fused kernels.
+fn fused<const D: usize>(x: &Tensor<D>) -> bool {
+    x.dtype() == DType::F32 && crate::is_flex(&x.device())
+}
+
+/// LayerNorm over the last dimension: `(x − mean) / sqrt(var + epsilon) · gamma + beta`
+/// with the biased variance.
+///
+/// # Shapes
+/// - `x`: `[..., width]`; `gamma`, `beta`: `[width]`; output: as `x`
+pub fn layer_norm<const D: usize>(
+    x: Tensor<D>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    epsilon: f64,
+) -> Tensor<D> {
+    if !fused(&x) {
+        return burn::tensor::module::layer_norm(x, gamma, Some(beta), epsilon);
+    }
+    Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_layer_norm(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        epsilon,
+    ))
+}
+
+/// The attention probabilities `softmax(scores / divisor + bias)` over the keys. `bias` is
+/// the additive key mask: a constant, it gets no gradient.
+///
+/// # Shapes
+/// - `scores`: `[batch, heads, queries, keys]`; `bias`: `[batch, 1, 1, keys]`
+/// - output: as `scores`
+pub fn attention_softmax(scores: Tensor<4>, bias: Tensor<4>, divisor: f64) -> Tensor<4> {
+    if !fused(&scores) {
+        return activation::softmax(scores.div_scalar(divisor) + bias, 3);
+    }
+    let [batch, _, _, keys] = bias.dims();
+    Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_attention_softmax(
+        scores.into_dispatch(),
+        bias.reshape([batch, keys]).into_dispatch(),
+        divisor,
+    ))
+}
+
+/// erf-GELU, `x · Φ(x)`, element by element.
+pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if !fused(&x) {
+        return activation::gelu(x);
+    }
+    Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_gelu(x.into_dispatch()))
+}
+
+/// Configuration of [`LayerNorm`].
+#[derive(Config, Debug)]
+pub struct LayerNormConfig {
+    /// Width of the normalised (last) dimension.
+    pub d_model: usize,
+    /// Added to the variance before the square root.
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+}
+
+/// LayerNorm with scale `gamma` (ones at init) and shift `beta` (zeros), over the last
+/// dimension. Field names match `burn::nn::LayerNorm`, so record paths (`….gamma`,
+/// `….beta`) are the same.
+#[derive(Module, Debug)]
+#[module(custom_display)]
+pub struct LayerNorm {
+    /// Scale, `[d_model]`.
+    pub gamma: Param<Tensor<1>>,
+    /// Shift, `[d_model]`.
+    pub beta: Param<Tensor<1>>,
+    /// Added to the variance before the square root.
+    pub epsilon: f64,
+}
+
+impl LayerNormConfig {
+    /// Builds the layer.
+    pub fn init(&self, device: &Device) -> LayerNorm {
+        LayerNorm {
+            gamma: Param::from_tensor(Tensor::ones([self.d_model], device)),
+            beta: Param::from_tensor(Tensor::zeros([self.d_model], device)),
+            epsilon: self.epsilon,
+        }
+    }
+}
+
+impl LayerNorm {
+    /// # Shapes
+    /// - input and output: `[..., d_model]`
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        layer_norm(x, self.gamma.val(), self.beta.val(), self.epsilon)
+    }
+}
+
+impl ModuleDisplay for LayerNorm {
+    fn custom_settings(&self) -> Option<DisplaySettings> {
+        DisplaySettings::new()
+            .with_new_line_after_attribute(false)
+            .optional()
+    }
+
+    fn custom_content(&self, content: Content) -> Option<Content> {
+        content
+            .add("d_model", &self.gamma.shape()[0])
+            .add("epsilon", &self.epsilon)
+            .optional()
+    }
+}

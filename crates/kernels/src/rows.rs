@@ -1,0 +1,269 @@
+//! The kernels on plain `f32` slices, row by row (no Burn here): LayerNorm forward and
+//! backward, the attention softmax forward and backward, erf-GELU forward and backward.
+//!
+//! Rows are split into fixed blocks that run in parallel; every output element is computed
+//! by one fixed sequence of operations, and reductions across rows (the LayerNorm parameter
+//! gradients) add block partials in block order. So results do not depend on the number of
+//! threads. [`crate::reference`] holds the plain definitions they are tested against.
+
+use rayon::prelude::*;
+
+use crate::math::{normal_cdf_pdf, vectorized};
+
+/// Elements handled by one parallel task (rows are grouped to about this many).
+const TASK_ELEMENTS: usize = 1 << 14;
+
+/// Rows per parallel task for rows of `width` elements.
+fn rows_per_task(width: usize) -> usize {
+    (TASK_ELEMENTS / width.max(1)).max(1)
+}
+
+/// Sum of a slice in eight interleaved lanes (vectorises; the order is fixed).
+fn lane_sum(values: impl Iterator<Item = f32>) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    for (i, v) in values.enumerate() {
+        lanes[i % 8] += v;
+    }
+    lanes.iter().sum()
+}
+
+/// LayerNorm over rows of `gamma.len()` elements: `y = x̂ · γ + β` with
+/// `x̂ = (x − mean) / sqrt(var + eps)` (biased variance). Also writes `x̂` and the reciprocal
+/// standard deviation of each row, which the backward pass reads.
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn layer_norm_forward(
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+    y: &mut [f32],
+    xhat: &mut [f32],
+    rstd: &mut [f32],
+) {
+    let width = gamma.len();
+    assert!(width > 0 && beta.len() == width && x.len() == rstd.len() * width);
+    assert!(y.len() == x.len() && xhat.len() == x.len());
+    let task = rows_per_task(width);
+    y.par_chunks_mut(task * width)
+        .zip(xhat.par_chunks_mut(task * width))
+        .zip(rstd.par_chunks_mut(task))
+        .zip(x.par_chunks(task * width))
+        .for_each(|(((y, xhat), rstd), x)| {
+            for (r, s) in rstd.iter_mut().enumerate() {
+                let row = r * width..(r + 1) * width;
+                *s = normalize_row(&x[row.clone()], eps, &mut xhat[row.clone()]);
+                for ((out, &h), (&g, &b)) in y[row.clone()]
+                    .iter_mut()
+                    .zip(&xhat[row])
+                    .zip(gamma.iter().zip(beta))
+                {
+                    *out = h * g + b;
+                }
+            }
+        });
+}
+
+/// Writes `x̂` of one row; returns its reciprocal standard deviation.
+fn normalize_row(x: &[f32], eps: f32, xhat: &mut [f32]) -> f32 {
+    let n = x.len() as f32;
+    let mean = lane_sum(x.iter().copied()) / n;
+    let var = lane_sum(x.iter().map(|&v| (v - mean) * (v - mean))) / n;
+    let rstd = 1.0 / (var + eps).sqrt();
+    for (h, &v) in xhat.iter_mut().zip(x) {
+        *h = (v - mean) * rstd;
+    }
+    rstd
+}
+
+/// Gradients of [`layer_norm_forward`]: `dx` from the output gradient `dy`, `x̂` and the row
+/// reciprocal standard deviations; `dgamma = Σ dy · x̂` and `dbeta = Σ dy` over the rows.
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn layer_norm_backward(
+    dy: &[f32],
+    xhat: &[f32],
+    rstd: &[f32],
+    gamma: &[f32],
+    dx: &mut [f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    let width = gamma.len();
+    assert!(width > 0 && dy.len() == rstd.len() * width);
+    assert!(xhat.len() == dy.len() && dx.len() == dy.len());
+    assert!(dgamma.len() == width && dbeta.len() == width);
+    let task = rows_per_task(width);
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
+        .par_chunks_mut(task * width)
+        .zip(dy.par_chunks(task * width))
+        .zip(xhat.par_chunks(task * width))
+        .zip(rstd.par_chunks(task))
+        .map(|(((dx, dy), xhat), rstd)| {
+            let mut dg = vec![0.0f32; width];
+            let mut db = vec![0.0f32; width];
+            for (r, &s) in rstd.iter().enumerate() {
+                let row = r * width..(r + 1) * width;
+                let (dy, xhat) = (&dy[row.clone()], &xhat[row.clone()]);
+                input_grad_row(dy, xhat, s, gamma, &mut dx[row]);
+                for i in 0..width {
+                    dg[i] += dy[i] * xhat[i];
+                    db[i] += dy[i];
+                }
+            }
+            (dg, db)
+        })
+        .collect();
+    dgamma.fill(0.0);
+    dbeta.fill(0.0);
+    for (dg, db) in &partials {
+        for i in 0..width {
+            dgamma[i] += dg[i];
+            dbeta[i] += db[i];
+        }
+    }
+}
+
+/// `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ`, for one row.
+fn input_grad_row(dy: &[f32], xhat: &[f32], rstd: f32, gamma: &[f32], dx: &mut [f32]) {
+    let n = dy.len() as f32;
+    let mean_g = lane_sum(dy.iter().zip(gamma).map(|(&d, &g)| d * g)) / n;
+    let mean_gx = lane_sum(
+        dy.iter()
+            .zip(gamma)
+            .zip(xhat)
+            .map(|((&d, &g), &h)| d * g * h),
+    ) / n;
+    for i in 0..dy.len() {
+        dx[i] = rstd * (dy[i] * gamma[i] - mean_g - xhat[i] * mean_gx);
+    }
+}
+
+/// The attention softmax: `y = softmax(scores / divisor + bias)` over rows of `seq_len`
+/// keys. `scores` is `[batch, heads, queries, seq_len]` and `bias` `[batch, seq_len]`
+/// (one additive bias per key, shared by the heads and queries of a sequence).
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn attention_softmax_forward(
+    scores: &[f32],
+    bias: &[f32],
+    seq_len: usize,
+    divisor: f32,
+    y: &mut [f32],
+) {
+    assert!(seq_len > 0 && y.len() == scores.len());
+    assert!(bias.len().is_multiple_of(seq_len) && !bias.is_empty());
+    let batch = bias.len() / seq_len;
+    assert!(scores.len().is_multiple_of(batch * seq_len));
+    let rows_per_sequence = scores.len() / (batch * seq_len);
+    let task = rows_per_task(seq_len);
+    y.par_chunks_mut(task * seq_len)
+        .zip(scores.par_chunks(task * seq_len))
+        .enumerate()
+        .for_each(|(t, (y, scores))| {
+            for (r, (y, s)) in y
+                .chunks_exact_mut(seq_len)
+                .zip(scores.chunks_exact(seq_len))
+                .enumerate()
+            {
+                let b = (t * task + r) / rows_per_sequence;
+                let bias = &bias[b * seq_len..(b + 1) * seq_len];
+                softmax_row(s, bias, divisor, y);
+            }
+        });
+}
+
+/// One row of [`attention_softmax_forward`].
+fn softmax_row(scores: &[f32], bias: &[f32], divisor: f32, y: &mut [f32]) {
+    let mut max = f32::NEG_INFINITY;
+    for ((out, &s), &b) in y.iter_mut().zip(scores).zip(bias) {
+        *out = s / divisor + b;
+        max = max.max(*out);
+    }
+    for v in y.iter_mut() {
+        *v = (*v - max).exp();
+    }
+    let sum = lane_sum(y.iter().copied());
+    for v in y.iter_mut() {
+        *v /= sum;
+    }
+}
+
+/// Gradient of [`attention_softmax_forward`] with respect to `scores`:
+/// `dx = y · (dy − Σ dy · y) / divisor`, row by row.
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn attention_softmax_backward(
+    y: &[f32],
+    dy: &[f32],
+    seq_len: usize,
+    divisor: f32,
+    dx: &mut [f32],
+) {
+    assert!(seq_len > 0 && y.len().is_multiple_of(seq_len));
+    assert!(dy.len() == y.len() && dx.len() == y.len());
+    let task = rows_per_task(seq_len) * seq_len;
+    dx.par_chunks_mut(task)
+        .zip(y.par_chunks(task).zip(dy.par_chunks(task)))
+        .for_each(|(dx, (y, dy))| {
+            for ((dx, y), dy) in dx
+                .chunks_exact_mut(seq_len)
+                .zip(y.chunks_exact(seq_len))
+                .zip(dy.chunks_exact(seq_len))
+            {
+                let dot = lane_sum(y.iter().zip(dy).map(|(&a, &b)| a * b));
+                for i in 0..seq_len {
+                    dx[i] = y[i] * (dy[i] - dot) / divisor;
+                }
+            }
+        });
+}
+
+/// `GELU(x) = x · Φ(x)` (erf-GELU), element by element on all threads, with the
+/// vectorised `Φ` of [`crate::math::normal_cdf_pdf`] (within 3e-7 of the exact one).
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn gelu_forward(x: &[f32], y: &mut [f32]) {
+    assert_eq!(x.len(), y.len());
+    y.par_chunks_mut(TASK_ELEMENTS)
+        .zip(x.par_chunks(TASK_ELEMENTS))
+        .for_each(|(y, x)| {
+            vectorized(
+                #[inline(always)]
+                || {
+                    for (out, &v) in y.iter_mut().zip(x) {
+                        *out = v * normal_cdf_pdf(v).0;
+                    }
+                },
+            )
+        });
+}
+
+/// Gradient of [`gelu_forward`]: `dx = dy · (Φ(x) + x · φ(x))`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn gelu_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    assert!(x.len() == dy.len() && dx.len() == x.len());
+    dx.par_chunks_mut(TASK_ELEMENTS)
+        .zip(
+            x.par_chunks(TASK_ELEMENTS)
+                .zip(dy.par_chunks(TASK_ELEMENTS)),
+        )
+        .for_each(|(dx, (x, dy))| {
+            vectorized(
+                #[inline(always)]
+                || {
+                    for ((out, &v), &g) in dx.iter_mut().zip(x).zip(dy) {
+                        let (cdf, pdf) = normal_cdf_pdf(v);
+                        *out = g * (cdf + v * pdf);
+                    }
+                },
+            )
+        });
+}
