@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::math::{normal_cdf_pdf, vectorized};
+use crate::math::{exp_non_positive, normal_cdf_pdf, vectorized};
 
 /// Elements handled by one parallel task (rows are grouped to about this many).
 const TASK_ELEMENTS: usize = 1 << 14;
@@ -18,13 +18,36 @@ fn rows_per_task(width: usize) -> usize {
     (TASK_ELEMENTS / width.max(1)).max(1)
 }
 
-/// Sum of a slice in eight interleaved lanes (vectorises; the order is fixed).
-fn lane_sum(values: impl Iterator<Item = f32>) -> f32 {
+/// `Σ f(i)` for `i < n`, in eight interleaved lanes (so it vectorises) and then the tail: a
+/// fixed order, whatever the machine.
+#[inline(always)]
+fn lane_sum(n: usize, f: impl Fn(usize) -> f32) -> f32 {
     let mut lanes = [0.0f32; 8];
-    for (i, v) in values.enumerate() {
-        lanes[i % 8] += v;
+    let full = n / 8 * 8;
+    for base in (0..full).step_by(8) {
+        for (lane, acc) in lanes.iter_mut().enumerate() {
+            *acc += f(base + lane);
+        }
     }
-    lanes.iter().sum()
+    let tail: f32 = (full..n).map(&f).sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The largest value of a non-empty slice, in eight lanes.
+#[inline(always)]
+fn lane_max(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let mut chunks = values.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (acc, &v) in lanes.iter_mut().zip(chunk) {
+            *acc = acc.max(v);
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    lanes.iter().fold(tail, |a, &b| a.max(b))
 }
 
 /// LayerNorm over rows of `gamma.len()` elements: `y = x̂ · γ + β` with
@@ -51,25 +74,31 @@ pub fn layer_norm_forward(
         .zip(rstd.par_chunks_mut(task))
         .zip(x.par_chunks(task * width))
         .for_each(|(((y, xhat), rstd), x)| {
-            for (r, s) in rstd.iter_mut().enumerate() {
-                let row = r * width..(r + 1) * width;
-                *s = normalize_row(&x[row.clone()], eps, &mut xhat[row.clone()]);
-                for ((out, &h), (&g, &b)) in y[row.clone()]
-                    .iter_mut()
-                    .zip(&xhat[row])
-                    .zip(gamma.iter().zip(beta))
-                {
-                    *out = h * g + b;
-                }
-            }
+            vectorized(
+                #[inline(always)]
+                || {
+                    for (r, s) in rstd.iter_mut().enumerate() {
+                        let row = r * width..(r + 1) * width;
+                        *s = normalize_row(&x[row.clone()], eps, &mut xhat[row.clone()]);
+                        for ((out, &h), (&g, &b)) in y[row.clone()]
+                            .iter_mut()
+                            .zip(&xhat[row])
+                            .zip(gamma.iter().zip(beta))
+                        {
+                            *out = h * g + b;
+                        }
+                    }
+                },
+            )
         });
 }
 
 /// Writes `x̂` of one row; returns its reciprocal standard deviation.
+#[inline(always)]
 fn normalize_row(x: &[f32], eps: f32, xhat: &mut [f32]) -> f32 {
     let n = x.len() as f32;
-    let mean = lane_sum(x.iter().copied()) / n;
-    let var = lane_sum(x.iter().map(|&v| (v - mean) * (v - mean))) / n;
+    let mean = lane_sum(x.len(), |i| x[i]) / n;
+    let var = lane_sum(x.len(), |i| (x[i] - mean) * (x[i] - mean)) / n;
     let rstd = 1.0 / (var + eps).sqrt();
     for (h, &v) in xhat.iter_mut().zip(x) {
         *h = (v - mean) * rstd;
@@ -102,18 +131,23 @@ pub fn layer_norm_backward(
         .zip(xhat.par_chunks(task * width))
         .zip(rstd.par_chunks(task))
         .map(|(((dx, dy), xhat), rstd)| {
-            let mut dg = vec![0.0f32; width];
-            let mut db = vec![0.0f32; width];
-            for (r, &s) in rstd.iter().enumerate() {
-                let row = r * width..(r + 1) * width;
-                let (dy, xhat) = (&dy[row.clone()], &xhat[row.clone()]);
-                input_grad_row(dy, xhat, s, gamma, &mut dx[row]);
-                for i in 0..width {
-                    dg[i] += dy[i] * xhat[i];
-                    db[i] += dy[i];
-                }
-            }
-            (dg, db)
+            vectorized(
+                #[inline(always)]
+                || {
+                    let mut dg = vec![0.0f32; width];
+                    let mut db = vec![0.0f32; width];
+                    for (r, &s) in rstd.iter().enumerate() {
+                        let row = r * width..(r + 1) * width;
+                        let (dy, xhat) = (&dy[row.clone()], &xhat[row.clone()]);
+                        input_grad_row(dy, xhat, s, gamma, &mut dx[row]);
+                        for i in 0..width {
+                            dg[i] += dy[i] * xhat[i];
+                            db[i] += dy[i];
+                        }
+                    }
+                    (dg, db)
+                },
+            )
         })
         .collect();
     dgamma.fill(0.0);
@@ -127,15 +161,11 @@ pub fn layer_norm_backward(
 }
 
 /// `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ`, for one row.
+#[inline(always)]
 fn input_grad_row(dy: &[f32], xhat: &[f32], rstd: f32, gamma: &[f32], dx: &mut [f32]) {
     let n = dy.len() as f32;
-    let mean_g = lane_sum(dy.iter().zip(gamma).map(|(&d, &g)| d * g)) / n;
-    let mean_gx = lane_sum(
-        dy.iter()
-            .zip(gamma)
-            .zip(xhat)
-            .map(|((&d, &g), &h)| d * g * h),
-    ) / n;
+    let mean_g = lane_sum(dy.len(), |i| dy[i] * gamma[i]) / n;
+    let mean_gx = lane_sum(dy.len(), |i| dy[i] * gamma[i] * xhat[i]) / n;
     for i in 0..dy.len() {
         dx[i] = rstd * (dy[i] * gamma[i] - mean_g - xhat[i] * mean_gx);
     }
@@ -164,29 +194,34 @@ pub fn attention_softmax_forward(
         .zip(scores.par_chunks(task * seq_len))
         .enumerate()
         .for_each(|(t, (y, scores))| {
-            for (r, (y, s)) in y
-                .chunks_exact_mut(seq_len)
-                .zip(scores.chunks_exact(seq_len))
-                .enumerate()
-            {
-                let b = (t * task + r) / rows_per_sequence;
-                let bias = &bias[b * seq_len..(b + 1) * seq_len];
-                softmax_row(s, bias, divisor, y);
-            }
+            vectorized(
+                #[inline(always)]
+                || {
+                    for (r, (y, s)) in y
+                        .chunks_exact_mut(seq_len)
+                        .zip(scores.chunks_exact(seq_len))
+                        .enumerate()
+                    {
+                        let b = (t * task + r) / rows_per_sequence;
+                        let bias = &bias[b * seq_len..(b + 1) * seq_len];
+                        softmax_row(s, bias, divisor, y);
+                    }
+                },
+            )
         });
 }
 
 /// One row of [`attention_softmax_forward`].
+#[inline(always)]
 fn softmax_row(scores: &[f32], bias: &[f32], divisor: f32, y: &mut [f32]) {
-    let mut max = f32::NEG_INFINITY;
     for ((out, &s), &b) in y.iter_mut().zip(scores).zip(bias) {
         *out = s / divisor + b;
-        max = max.max(*out);
     }
+    let max = lane_max(y);
     for v in y.iter_mut() {
-        *v = (*v - max).exp();
+        *v = exp_non_positive(*v - max);
     }
-    let sum = lane_sum(y.iter().copied());
+    let sum = lane_sum(y.len(), |i| y[i]);
     for v in y.iter_mut() {
         *v /= sum;
     }
@@ -210,16 +245,21 @@ pub fn attention_softmax_backward(
     dx.par_chunks_mut(task)
         .zip(y.par_chunks(task).zip(dy.par_chunks(task)))
         .for_each(|(dx, (y, dy))| {
-            for ((dx, y), dy) in dx
-                .chunks_exact_mut(seq_len)
-                .zip(y.chunks_exact(seq_len))
-                .zip(dy.chunks_exact(seq_len))
-            {
-                let dot = lane_sum(y.iter().zip(dy).map(|(&a, &b)| a * b));
-                for i in 0..seq_len {
-                    dx[i] = y[i] * (dy[i] - dot) / divisor;
-                }
-            }
+            vectorized(
+                #[inline(always)]
+                || {
+                    for ((dx, y), dy) in dx
+                        .chunks_exact_mut(seq_len)
+                        .zip(y.chunks_exact(seq_len))
+                        .zip(dy.chunks_exact(seq_len))
+                    {
+                        let dot = lane_sum(seq_len, |i| y[i] * dy[i]);
+                        for i in 0..seq_len {
+                            dx[i] = y[i] * (dy[i] - dot) / divisor;
+                        }
+                    }
+                },
+            )
         });
 }
 
