@@ -20,6 +20,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Tensors of several MiB are allocated and freed for every operation; glibc returns such
+/// blocks to the kernel and the next one is faulted in page by page. mimalloc reuses them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Vocabulary-free transformers: hash text the HashFormers way.
 #[derive(Parser)]
 #[command(name = "hashformer", version, about, long_about = None)]
