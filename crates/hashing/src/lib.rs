@@ -12,6 +12,7 @@ mod md5;
 mod md5_lanes;
 mod mt19937;
 mod pretokenize;
+mod rotator;
 mod signature;
 mod special;
 

@@ -212,31 +212,8 @@ impl LshHasher {
     /// `score(i) = Σ R[(id + i) mod B]·w` (sequential strict f64, feature order),
     /// `s_i = score(i)` for `i < B/2` and `-score(i)` above; the lowest index wins ties.
     pub fn bucket_of(&self, features: &[Feature]) -> u32 {
-        let width = self.rotator.len();
-        let mut scores = vec![0.0f64; width];
-        for f in features {
-            let shift = f.id as usize % width;
-            let (head, tail) = scores.split_at_mut(width - shift);
-            // scores[i] += R[shift + i] for i < width - shift, R[i - (width - shift)] after.
-            for (s, r) in head.iter_mut().zip(&self.rotator[shift..]) {
-                *s += r * f.weight;
-            }
-            for (s, r) in tail.iter_mut().zip(&self.rotator[..shift]) {
-                *s += r * f.weight;
-            }
-        }
-        let half = width / 2;
-        let mut best = -1e16f64;
-        let mut best_index = 0usize;
-        for (i, &score) in scores.iter().enumerate() {
-            let s = if i < half { score } else { -score };
-            if s > best {
-                best = s;
-                best_index = i;
-            }
-        }
-        // `best_index < width <= u32::MAX`.
-        best_index as u32 + HASH_ID_OFFSET
+        // The index is below the width, a u32.
+        crate::rotator::signed_argmax(&self.rotator, features) as u32 + HASH_ID_OFFSET
     }
 }
 

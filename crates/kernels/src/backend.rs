@@ -2,7 +2,7 @@
 //! `Autodiff<Flex>` (forward plus a hand-written backward node each), so that training runs
 //! one fused kernel per op and direction instead of Burn's decomposition into small ops.
 //!
-//! Only `f32` tensors on Flex reach this module; [`crate::ops`] routes everything else to
+//! Only `f32` tensors on Flex reach this module; the functions of `ops.rs` route everything else to
 //! Burn's own operations.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -16,7 +16,8 @@ use burn::tensor::{DType, Shape, TensorData};
 
 use crate::rows;
 
-/// The fused operations. Call them through [`crate::ops`], which checks the device and dtype.
+/// The fused operations. Call them through [`crate::layer_norm`], [`crate::attention_softmax`]
+/// and [`crate::gelu`], which check the device and dtype.
 #[backend_extension(Flex, Autodiff)]
 pub trait KernelBackend: Backend {
     /// LayerNorm over the last dimension (biased variance), with scale and shift.
