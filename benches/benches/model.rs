@@ -18,6 +18,11 @@ use hashformer_embeddings::{EmbeddingInput, EmbeddingKind, TokenInput, Variant};
 use hashformer_hashing::HashKind;
 use hashformer_model::HashformerConfig;
 
+/// The allocator of the `hashformer` binary, so these numbers match what it does (glibc's
+/// faults freed tensor memory back in page by page; see `docs/benchmarks.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BATCH: usize = 16;
 const SEQ: usize = 128;
 
