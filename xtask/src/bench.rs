@@ -52,18 +52,34 @@ pub fn hashing(root: &Path, args: &[String]) -> Result<()> {
 #[derive(Debug, PartialEq)]
 struct BenchOptions {
     quick: bool,
+    /// Times ours and PyTorch run, in turn (the report pairs them round by round).
+    rounds: usize,
+    /// Which benches run (`None`: all).
+    benches: Option<String>,
     backends: Vec<String>,
     configs: Vec<String>,
     out: PathBuf,
 }
 
+/// The benches `--benches` may name: `hashformer bench`'s (PyTorch has all but `hashing`).
+const BENCHES: [&str; 5] = [
+    "hashing",
+    "embedding_forward",
+    "embedding_backward",
+    "inference",
+    "train_step",
+];
+
 fn parse_bench(args: &[String]) -> Result<BenchOptions> {
     let mut options = BenchOptions {
         quick: false,
+        rounds: 3,
+        benches: None,
         backends: vec!["cpu".into()],
         configs: vec!["tiny".into(), "small".into()],
         out: PathBuf::from("docs/bench"),
     };
+    let mut rounds_given = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut list = |name: &str, allowed: &[&str]| -> Result<Vec<String>> {
@@ -76,16 +92,29 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
         };
         match arg.as_str() {
             "--quick" => options.quick = true,
+            "--rounds" => {
+                rounds_given = true;
+                let v = it.next().context("--rounds needs a value")?;
+                options.rounds = match v.parse::<usize>() {
+                    Ok(n) if (1..=20).contains(&n) => n,
+                    _ => bail!("--rounds: {v:?} is not a whole number from 1 to 20"),
+                };
+            }
+            "--benches" => options.benches = Some(list("--benches", &BENCHES)?.join(",")),
             "--backends" => options.backends = list("--backends", &["cpu", "wgpu", "cuda"])?,
             "--configs" => options.configs = list("--configs", &["tiny", "small", "base"])?,
             "--out" => {
                 options.out = PathBuf::from(it.next().context("--out needs a value")?);
             }
             other => bail!(
-                "unknown argument {other:?}; usage: cargo xtask bench [--quick] \
-                 [--backends cpu,wgpu,cuda] [--configs tiny,small,base] [--out docs/bench]"
+                "unknown argument {other:?}; usage: cargo xtask bench [--quick] [--rounds 3] \
+                 [--benches {}] [--backends cpu,wgpu,cuda] [--configs tiny,small,base] [--out docs/bench]",
+                BENCHES.join(",")
             ),
         }
+    }
+    if options.quick && !rounds_given {
+        options.rounds = 1;
     }
     Ok(options)
 }
@@ -93,7 +122,9 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
 /// `cargo xtask bench`: `hashformer bench` on each backend (built with its feature), the same
 /// benches in PyTorch (`tools/bench/torch_bench.py`: CPU, and CUDA when a GPU backend is asked
 /// for and PyTorch sees one), then `hashformer bench-report` into `--out` (JSON, Markdown,
-/// PNG charts).
+/// PNG charts). Ours and PyTorch take turns `--rounds` times (3 by default, 1 with `--quick`
+/// unless given), so that a shared machine's drift hits both alike; the report takes the
+/// median of the round-by-round ratios.
 ///
 /// # Errors
 /// A failing build or bench; a report that cannot be written.
@@ -107,14 +138,23 @@ pub fn backends(root: &Path, args: &[String]) -> Result<()> {
         scratch,
         threads: std::thread::available_parallelism().map_or(1, usize::from),
     };
-    let mut inputs = Vec::new();
-    for backend in &options.backends {
-        inputs.push(runs.hashformers(backend)?);
-    }
     let python = python(root);
-    for device in torch_devices(&options, &python) {
-        for config in &options.configs {
-            inputs.extend(runs.pytorch(&python, device, config)?);
+    let devices = torch_devices(&options, &python);
+    let binaries = options
+        .backends
+        .iter()
+        .map(|backend| crate::cli::build(root, backend))
+        .collect::<Result<Vec<_>>>()?;
+    let mut inputs = Vec::new();
+    for round in 1..=options.rounds {
+        eprintln!("== round {round} of {}", options.rounds);
+        for (backend, binary) in options.backends.iter().zip(&binaries) {
+            inputs.push(runs.hashformers(backend, binary, round)?);
+        }
+        for device in &devices {
+            for config in &options.configs {
+                inputs.extend(runs.pytorch(&python, device, config, round)?);
+            }
         }
     }
     runs.report(&inputs)
@@ -165,9 +205,11 @@ struct Runs<'a> {
 }
 
 impl Runs<'_> {
-    /// `hashformer bench` on `backend`; its records file.
-    fn hashformers(&self, backend: &str) -> Result<PathBuf> {
-        let file = self.scratch.join(format!("hashformers-{backend}.json"));
+    /// `hashformer bench` on `backend` in round `round`; its records file.
+    fn hashformers(&self, backend: &str, binary: &Path, round: usize) -> Result<PathBuf> {
+        let file = self
+            .scratch
+            .join(format!("hashformers-{backend}-round{round}.json"));
         let mut args: Vec<String> = vec![
             "--backend".into(),
             backend.to_owned(),
@@ -179,7 +221,10 @@ impl Runs<'_> {
         if self.options.quick {
             args.push("--quick".into());
         }
-        let mut cmd = crate::cli::command(self.root, "bench", &args)?;
+        if let Some(benches) = &self.options.benches {
+            args.extend(["--benches".into(), benches.clone()]);
+        }
+        let mut cmd = crate::cli::built_command(self.root, binary, "bench", &args);
         cmd.env("RAYON_NUM_THREADS", self.threads.to_string());
         eprintln!("== hashformers on {backend}");
         let status = cmd.status().context("running cargo")?;
@@ -189,10 +234,19 @@ impl Runs<'_> {
         Ok(file)
     }
 
-    /// `tools/bench/torch_bench.py` of `config` on `device`; its records file, or `None` (with
+    /// `tools/bench/torch_bench.py` of `config` on `device` in round `round`; its records
+    /// file, or `None` (with
     /// a note) when the PyTorch bench fails.
-    fn pytorch(&self, python: &Path, device: &str, config: &str) -> Result<Option<PathBuf>> {
-        let file = self.scratch.join(format!("pytorch-{device}-{config}.json"));
+    fn pytorch(
+        &self,
+        python: &Path,
+        device: &str,
+        config: &str,
+        round: usize,
+    ) -> Result<Option<PathBuf>> {
+        let file = self
+            .scratch
+            .join(format!("pytorch-{device}-{config}-round{round}.json"));
         let mut cmd = Command::new(python);
         cmd.arg(self.root.join("tools/bench/torch_bench.py"))
             .args(["--config", config, "--device", device, "--threads"])
@@ -200,6 +254,13 @@ impl Runs<'_> {
             .current_dir(self.root);
         if self.options.quick {
             cmd.arg("--quick");
+        }
+        if let Some(benches) = &self.options.benches {
+            let theirs: Vec<&str> = benches.split(',').filter(|b| *b != "hashing").collect();
+            if theirs.is_empty() {
+                return Ok(None);
+            }
+            cmd.args(["--benches", &theirs.join(",")]);
         }
         eprintln!("== PyTorch on {device}, {config}");
         let out = cmd
@@ -260,9 +321,19 @@ mod tests {
         ]))
         .unwrap();
         assert!(o.quick);
+        assert_eq!(o.rounds, 1);
         assert_eq!(o.backends, ["cpu", "wgpu"]);
         assert_eq!(o.configs, ["small"]);
         assert_eq!(parse_bench(&[]).unwrap().configs, ["tiny", "small"]);
+        assert_eq!(parse_bench(&[]).unwrap().rounds, 3);
+        let some = parse_bench(&strings(&["--benches", "inference,train_step"])).unwrap();
+        assert_eq!(some.benches.as_deref(), Some("inference,train_step"));
+        assert!(parse_bench(&strings(&["--benches", "speed"])).is_err());
+        let five = parse_bench(&strings(&["--quick", "--rounds", "5"])).unwrap();
+        assert_eq!(five.rounds, 5);
+        for bad in ["0", "21", "two", "-1"] {
+            assert!(parse_bench(&strings(&["--rounds", bad])).is_err(), "{bad}");
+        }
         assert!(parse_bench(&strings(&["--backends", "tpu"])).is_err());
         assert!(parse_bench(&strings(&["--configs"])).is_err());
         assert!(parse_bench(&strings(&["--fast"])).is_err());

@@ -9,8 +9,8 @@
 //! cargo xtask glue --model runs/proj-md5-small/model --tasks cola,sst2 --seeds 3 --out runs/glue-proj
 //! ```
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
@@ -36,7 +36,7 @@ fn backend_feature(args: &[String]) -> Result<Option<&'static str>> {
 }
 
 /// The `cargo run` command line for `hashformer <subcommand> args…`, with the cargo feature of
-/// the `--backend` in `args` and `HASHFORMER_DATA` defaulting to the project's data directory.
+/// the `--backend` in `args` (the binary finds the data directory as xtask does).
 pub(crate) fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<Command> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root)
@@ -45,10 +45,57 @@ pub(crate) fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<
         cmd.args(["--features", feature]);
     }
     cmd.args(["--", subcommand]).args(args);
-    if std::env::var_os("HASHFORMER_DATA").is_none() {
-        cmd.env("HASHFORMER_DATA", crate::data_dir(root));
-    }
     Ok(cmd)
+}
+
+/// Builds the `hashformer` binary once (with the cargo feature of `backend`: `cpu`, `wgpu` or
+/// `cuda`) and returns its path, for commands that run it many times: later edits of the
+/// sources cannot change or break a run halfway, and no `cargo run` sits inside a timing.
+///
+/// # Errors
+/// An unknown backend, a failing build, or no binary in cargo's report.
+pub(crate) fn build(root: &Path, backend: &str) -> Result<PathBuf> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root).args([
+        "build",
+        "--quiet",
+        "--package",
+        "hashformer-cli",
+        "--message-format=json-render-diagnostics",
+    ]);
+    if let Some(feature) = backend_feature(&["--backend".into(), backend.into()])? {
+        cmd.args(["--features", feature]);
+    }
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo build")?;
+    if !out.status.success() {
+        bail!("building hashformer for {backend} failed ({})", out.status);
+    }
+    executable(&String::from_utf8_lossy(&out.stdout))
+        .context("cargo build reported no hashformer executable")
+}
+
+/// The `hashformer` executable in cargo's JSON messages.
+fn executable(messages: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "hashformer")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+}
+
+/// `binary <subcommand> args…`, run in the project root.
+pub(crate) fn built_command(
+    root: &Path,
+    binary: &Path,
+    subcommand: &str,
+    args: &[String],
+) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(root).arg(subcommand).args(args);
+    cmd
 }
 
 /// Runs `hashformer <subcommand>` with `args`.
@@ -82,6 +129,19 @@ mod tests {
         }
         assert!(backend_feature(&args(&["--backend", "tpu"])).is_err());
         assert!(backend_feature(&args(&["--backend"])).is_err());
+    }
+
+    #[test]
+    fn the_executable_is_found_in_cargo_messages() {
+        let messages = r#"{"reason":"compiler-artifact","target":{"name":"hashformer_model"},"executable":null}
+not json
+{"reason":"compiler-artifact","target":{"name":"hashformer"},"executable":"/t/debug/hashformer"}
+{"reason":"build-finished","success":true}"#;
+        assert_eq!(
+            executable(messages),
+            Some(PathBuf::from("/t/debug/hashformer"))
+        );
+        assert_eq!(executable(r#"{"reason":"build-finished"}"#), None);
     }
 
     #[test]

@@ -74,12 +74,40 @@ pub struct BenchArgs {
         default_value = "proj,add,pool,emb,bpe"
     )]
     variants: Vec<VariantArg>,
+    /// Which benches run (the names of `tools/bench/torch_bench.py`'s, plus `hashing`).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "hashing,embedding_forward,embedding_backward,inference,train_step"
+    )]
+    benches: Vec<BenchKind>,
     /// Fewer iterations (a smoke run, not a measurement).
     #[arg(long)]
     quick: bool,
     /// Write the JSON here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// One kind of bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchKind {
+    /// MD5 and LSH words per second (CPU runs only).
+    #[value(name = "hashing")]
+    Hashing,
+    /// The embedding layer's forward pass at 32 × 128.
+    #[value(name = "embedding_forward")]
+    EmbeddingForward,
+    /// The embedding layer's forward and backward pass at 32 × 128.
+    #[value(name = "embedding_backward")]
+    EmbeddingBackward,
+    /// Encoder inference at batch 1 and 32.
+    #[value(name = "inference")]
+    Inference,
+    /// A pre-training step at 16 × 128.
+    #[value(name = "train_step")]
+    TrainStep,
 }
 
 /// The process's peak resident set since the last [`reset_peak`], MiB (Linux).
@@ -228,7 +256,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
 
     // Hashing runs on the CPU whatever the backend: measure it with the CPU run only.
-    if matches!(args.backend, Backend::Cpu) {
+    let wants = |kind: BenchKind| args.benches.contains(&kind);
+    if matches!(args.backend, Backend::Cpu) && wants(BenchKind::Hashing) {
         bench_hashing(&mut recorder, args.quick, iterations)?;
     }
 
@@ -242,10 +271,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             warmup,
             iterations,
         };
-        models.embeddings(&mut recorder, &args.variants, &mut rng)?;
+        let passes = [BenchKind::EmbeddingForward, BenchKind::EmbeddingBackward]
+            .into_iter()
+            .filter(|k| wants(*k));
+        models.embeddings(&mut recorder, &args.variants, passes.collect(), &mut rng)?;
         for variant in [VariantArg::Proj, VariantArg::Bpe] {
-            models.inference(&mut recorder, variant, &mut rng)?;
-            models.train_step(&mut recorder, variant)?;
+            if wants(BenchKind::Inference) {
+                models.inference(&mut recorder, variant, &mut rng)?;
+            }
+            if wants(BenchKind::TrainStep) {
+                models.train_step(&mut recorder, variant)?;
+            }
         }
     }
     write_records(&recorder.records, args.out.as_deref())
@@ -281,7 +317,10 @@ fn bench_hashing(recorder: &mut Recorder, quick: bool, iterations: usize) -> Res
             Ok(())
         })
     })?;
-    if let Ok(bpe) = RobertaBpe::from_dir(&crate::data::roberta_dir(None)?) {
+    let bpe = crate::data::roberta_dir(None)
+        .ok()
+        .and_then(|dir| RobertaBpe::from_dir(&dir).ok());
+    if let Some(bpe) = bpe {
         let lsh = LshHasher::new(bpe);
         recorder.measure("hashing", "lsh", texts.len(), 0, n, || {
             time_hashing(&words, iterations.min(3), |w| {
@@ -320,17 +359,25 @@ impl ModelBench<'_> {
         model_config_for(variant, SchemeArg::Md5, self.size)
     }
 
-    /// The embedding layer of each of `variants` at 32 × 128: forward, then forward and backward.
+    /// The embedding layer of each of `variants` at 32 × 128: the forward pass and/or the
+    /// forward and backward pass, as `passes` asks.
     fn embeddings(
         &self,
         recorder: &mut Recorder,
         variants: &[VariantArg],
+        passes: Vec<BenchKind>,
         rng: &mut ChaCha8Rng,
     ) -> Result<()> {
         let (batch, len) = (32, SEQ_LEN);
         for &variant in variants {
             let c = self.config(variant);
-            for (bench, backward) in [("embedding_forward", false), ("embedding_backward", true)] {
+            for kind in &passes {
+                let backward = *kind == BenchKind::EmbeddingBackward;
+                let bench = if backward {
+                    "embedding_backward"
+                } else {
+                    "embedding_forward"
+                };
                 recorder.measure(
                     bench,
                     &name(variant),

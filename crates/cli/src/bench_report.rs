@@ -1,6 +1,8 @@
 //! `hashformer bench-report`: merges the records of `hashformer bench` and
 //! `tools/bench/torch_bench.py` into `bench.json`, a Markdown report (`bench.md`, with the
-//! ratio against PyTorch on the same device) and PNG bar charts.
+//! ratio against PyTorch on the same device) and PNG bar charts. Several rounds of a
+//! measurement (`cargo xtask bench --rounds N`) are merged into their median, and ratios are
+//! taken round by round (`bench_rounds`).
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +11,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::bench::Record;
+use crate::bench_rounds::{self, Ratio};
 
 /// Arguments of `hashformer bench-report`.
 #[derive(Debug, Args)]
@@ -64,15 +67,23 @@ impl<'a> Key<'a> {
     }
 }
 
+/// Whether `r` is a record of `key`.
+fn matches(r: &Record, key: &Key) -> bool {
+    runner(r) == key.runner
+        && r.config == key.config
+        && r.bench == key.bench
+        && r.variant == key.variant
+        && r.batch_size == key.batch
+}
+
 /// The first record matching `key`.
 fn find<'a>(records: &'a [Record], key: &Key) -> Option<&'a Record> {
-    records.iter().find(|r| {
-        runner(r) == key.runner
-            && r.config == key.config
-            && r.bench == key.bench
-            && r.variant == key.variant
-            && r.batch_size == key.batch
-    })
+    records.iter().find(|r| matches(r, key))
+}
+
+/// Every record matching `key`, in order: its rounds.
+fn rounds<'a>(records: &'a [Record], key: &Key) -> Vec<&'a Record> {
+    records.iter().filter(|r| matches(r, key)).collect()
 }
 
 fn ms(r: Option<&Record>) -> String {
@@ -127,18 +138,50 @@ impl Axes {
     }
 }
 
+/// The records of a report: each measurement once (its rounds merged), and every round.
+struct Report<'a> {
+    merged: &'a [Record],
+    all: &'a [Record],
+}
+
 /// The Markdown report.
-fn markdown(records: &[Record]) -> String {
+fn markdown(report: &Report) -> String {
+    let records = report.merged;
     let axes = Axes::of(records);
     let mut md = machines_table(records, &axes.runners);
+    md.push_str(&rounds_note(report));
     md.push_str(&hashing_table(records));
     for config in &axes.configs {
         md.push_str(&format!("\n## `{config}`\n"));
-        md.push_str(&train_step_table(records, &axes.runners, config));
-        md.push_str(&inference_table(records, &axes.runners, config));
+        md.push_str(&train_step_table(report, &axes.runners, config));
+        md.push_str(&inference_table(report, &axes.runners, config));
         md.push_str(&embedding_table(records, &axes, config));
     }
     md
+}
+
+/// How the rounds were merged (empty for one round).
+fn rounds_note(report: &Report) -> String {
+    if report.all.len() == report.merged.len() {
+        return String::new();
+    }
+    let most = report
+        .merged
+        .iter()
+        .map(|m| {
+            report
+                .all
+                .iter()
+                .filter(|r| bench_rounds::same_measurement(r, m))
+                .count()
+        })
+        .max()
+        .unwrap_or(1);
+    format!(
+        "\nUp to {most} rounds per measurement, ours and PyTorch in turn: each time is the \
+         median of the rounds' medians, each ratio the median of the round-by-round ratios \
+         (lowest–highest in brackets).\n"
+    )
 }
 
 /// `## Machines`: each runner's device and threads.
@@ -169,19 +212,19 @@ fn hashing_table(records: &[Record]) -> String {
 }
 
 /// `### Training step` of `config`: per variant and runner, with the ratio to PyTorch.
-fn train_step_table(records: &[Record], runners: &[String], config: &str) -> String {
+fn train_step_table(report: &Report, runners: &[String], config: &str) -> String {
     let mut md = String::from("\n### Training step (16 × 128, Shuffle+Random, AdamW)\n\n| variant | runner | step ms | tokens/s | vs PyTorch on the same device | peak RSS MiB |\n|---|---|---:|---:|---:|---:|\n");
     for variant in ["proj", "bpe"] {
         for name in runners {
             let key = Key::new(name, config, "train_step", variant, 16);
-            let Some(r) = find(records, &key) else {
+            let Some(r) = find(report.merged, &key) else {
                 continue;
             };
             md.push_str(&format!(
                 "| {variant} | {name} | {} | {:.0} | {} | {} |\n",
                 ms(Some(r)),
                 r.tokens_per_s,
-                vs_pytorch(records, &key, r),
+                vs_pytorch(report.all, &key),
                 mib(Some(r))
             ));
         }
@@ -189,9 +232,9 @@ fn train_step_table(records: &[Record], runners: &[String], config: &str) -> Str
     md
 }
 
-/// How many times PyTorch's throughput on the same device `r` (found by `key`) reaches:
-/// `1×` for PyTorch itself, `—` without a PyTorch record.
-fn vs_pytorch(records: &[Record], key: &Key, r: &Record) -> String {
+/// How many times PyTorch's throughput on the same device the measurement `key` reaches,
+/// round by round: `1×` for PyTorch itself, `—` without a record of either.
+fn vs_pytorch(all: &[Record], key: &Key) -> String {
     if !key.runner.starts_with("hashformers") {
         return "1×".into();
     }
@@ -199,28 +242,31 @@ fn vs_pytorch(records: &[Record], key: &Key, r: &Record) -> String {
         runner: reference_runner(key.runner),
         ..*key
     };
-    find(records, &reference).map_or("—".into(), |p| {
-        format!("{:.2}×", r.tokens_per_s / p.tokens_per_s)
-    })
+    bench_rounds::ratio(&rounds(all, key), &rounds(all, &reference))
+        .as_ref()
+        .map_or("—".into(), Ratio::to_string)
 }
 
 /// `### Encoder inference latency` of `config`: batch 1 and 32 per variant and runner.
-fn inference_table(records: &[Record], runners: &[String], config: &str) -> String {
-    let mut md = String::from("\n### Encoder inference latency (ms; seq 128, no head)\n\n| variant | runner | batch 1 | batch 32 | peak RSS MiB (batch 32) |\n|---|---|---:|---:|---:|\n");
+fn inference_table(report: &Report, runners: &[String], config: &str) -> String {
+    let mut md = String::from("\n### Encoder inference latency (ms; seq 128, no head)\n\n| variant | runner | batch 1 | vs PyTorch | batch 32 | vs PyTorch | peak RSS MiB (batch 32) |\n|---|---|---:|---:|---:|---:|---:|\n");
     for variant in ["proj", "bpe"] {
         for name in runners {
             let (one, many) = (
-                find(records, &Key::new(name, config, "inference", variant, 1)),
-                find(records, &Key::new(name, config, "inference", variant, 32)),
+                Key::new(name, config, "inference", variant, 1),
+                Key::new(name, config, "inference", variant, 32),
             );
-            if one.is_none() && many.is_none() {
+            let (r1, r32) = (find(report.merged, &one), find(report.merged, &many));
+            if r1.is_none() && r32.is_none() {
                 continue;
             }
             md.push_str(&format!(
-                "| {variant} | {name} | {} | {} | {} |\n",
-                ms(one),
-                ms(many),
-                mib(many)
+                "| {variant} | {name} | {} | {} | {} | {} | {} |\n",
+                ms(r1),
+                vs_pytorch(report.all, &one),
+                ms(r32),
+                vs_pytorch(report.all, &many),
+                mib(r32)
             ));
         }
     }
@@ -230,6 +276,10 @@ fn inference_table(records: &[Record], runners: &[String], config: &str) -> Stri
 /// `### Embedding layer` of `config`: a variant per row, a runner (with records in `config`)
 /// per column, forward / forward + backward milliseconds in each cell.
 fn embedding_table(records: &[Record], axes: &Axes, config: &str) -> String {
+    let embedding = |r: &Record| r.config == config && r.bench.starts_with("embedding_");
+    if !records.iter().any(embedding) {
+        return String::new();
+    }
     let mut md = String::from("\n### Embedding layer (ms per 32 × 128 batch: forward / forward + backward)\n\n| variant |");
     let runners: Vec<&String> = axes
         .runners
@@ -372,9 +422,13 @@ pub fn report(args: &BenchReportArgs) -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))
     };
     write("bench.json", (json + "\n").as_bytes())?;
-    let md = markdown(&records);
+    let merged = bench_rounds::merge(&records);
+    let md = markdown(&Report {
+        merged: &merged,
+        all: &records,
+    });
     write("bench.md", md.as_bytes())?;
-    let charts = charts(&records, &args.out)?;
+    let charts = charts(&merged, &args.out)?;
     print!("{md}");
     for c in charts {
         println!("chart: {}", c.display());

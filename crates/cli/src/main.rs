@@ -3,6 +3,7 @@
 mod backend;
 mod bench;
 mod bench_report;
+mod bench_rounds;
 mod bench_step;
 mod classify;
 mod collisions;

@@ -88,6 +88,33 @@ fn a_quick_bench_reports_against_pytorch_records() {
         merged["records"].as_array().unwrap().len(),
         records.len() + 1
     );
+    assert!(
+        md.contains("| batch 1 | vs PyTorch | batch 32 | vs PyTorch |"),
+        "{md}"
+    );
+
+    // A second round in which PyTorch is as fast as we are: the ratio is the median of the
+    // rounds' (1.5×), with their range, and each measurement is listed once.
+    let mut torch_again = train.clone();
+    torch_again["implementation"] = json!("PyTorch 2.15.0 eager");
+    let torch_round2 = dir.join("torch2.json");
+    std::fs::write(
+        &torch_round2,
+        json!({ "records": [torch_again] }).to_string(),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .arg("bench-report")
+        .args([&ours, &torch_file, &ours, &torch_round2])
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let md = std::fs::read_to_string(report.join("bench.md")).unwrap();
+    assert!(md.contains(" 1.50× (1.00–2.00) "), "{md}");
+    assert!(md.contains("Up to 2 rounds per measurement"), "{md}");
+    assert_eq!(md.matches("| proj | hashformers cpu |").count(), 2, "{md}");
     for png in [
         "train_step.png",
         "inference_b32.png",
