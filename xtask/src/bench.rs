@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 /// Runs `cargo bench -p hashformer-benches --bench hashing` and `tools/bench/python_hashing.py`.
 pub fn hashing(root: &Path, args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    let data = crate::data_dir(root);
+    let data = crate::data_dir(root)?.path;
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .args([

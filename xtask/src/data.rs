@@ -1,4 +1,5 @@
-//! `cargo xtask data`: the data layout under `$HASHFORMER_DATA` (default `./data`), checked,
+//! `cargo xtask data`: the data layout under `$HASHFORMER_DATA` (default: the per-user data
+//! directory, `hashformer_files::data_root`, which the `hashformer` binary reads too), checked,
 //! imported from a local copy, or fetched from its pinned public sources. Every file is listed
 //! with its size and sha256 in [`manifest::MANIFEST`]; every write is a temp file that is checked
 //! and then renamed. `docs/data.md` describes the commands, the layout and the sources.
@@ -12,6 +13,7 @@
 mod check;
 mod derive;
 mod digest;
+mod ensure;
 mod fetch;
 mod http;
 mod import;
@@ -45,11 +47,38 @@ commands:
   fetch            download from the pinned sources, derive, check
 
 options:
-  --dir D              the data folder (default: $HASHFORMER_DATA, else ./data)
+  --dir D              the data folder (default: $HASHFORMER_DATA, else the per-user
+                       data directory, e.g. ~/.local/share/hashformers on Linux)
   --only LIST          comma-separated groups or datasets: glue, corpus, roberta, CoLA, SST-2, ...
   --quick              check: compare sizes only (no hashing)
   --include-unlisted   import: also copy glue/<TASK>/ files the manifest does not list, unverified
   --base-url URL       fetch: instead of https://raw.githubusercontent.com (or $HASHFORMER_DATA_MIRROR)";
+
+/// Where `fetch` downloads from: `base_url` when given, else `$HASHFORMER_DATA_MIRROR`, else
+/// GitHub.
+fn fetch_base(base_url: Option<&str>) -> String {
+    match base_url {
+        Some(url) => url.to_owned(),
+        None => std::env::var(MIRROR_ENV).unwrap_or_else(|_| manifest::GITHUB_RAW.to_string()),
+    }
+}
+
+/// Makes sure the datasets `only` names (an `--only` list) are in `dir` and correct, fetching
+/// what is missing or corrupt unless `fetch` is false (see `ensure`). `needed_by` names the
+/// command in messages.
+///
+/// # Errors
+/// An unknown dataset; data missing with fetching off; a failed download.
+pub fn ensure(dir: &Path, only: &str, fetch: bool, needed_by: &str) -> Result<()> {
+    let entries = Selection::parse(only)?.entries(&[])?;
+    let base = fetch_base(None);
+    let fetching = if fetch {
+        ensure::Fetching::From(&base)
+    } else {
+        ensure::Fetching::Off
+    };
+    ensure::ensure(dir, &entries, fetching, needed_by)
+}
 
 /// The subcommand and its own options.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,7 +111,14 @@ struct Args {
 /// (`import`, `fetch`).
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let args = parse(args)?;
-    let dir = args.dir.clone().unwrap_or_else(|| crate::data_dir(root));
+    let dir = match args.dir.clone() {
+        Some(dir) => dir,
+        None => {
+            let data = crate::data_dir(root)?;
+            println!("data directory: {data}");
+            data.path
+        }
+    };
     match args.command {
         Command::Help => {
             println!("{USAGE}");
@@ -130,12 +166,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Command::Fetch { ref base_url } => {
             let entries = args.only.entries(&[])?;
-            let base = match base_url {
-                Some(url) => url.clone(),
-                None => {
-                    std::env::var(MIRROR_ENV).unwrap_or_else(|_| manifest::GITHUB_RAW.to_string())
-                }
-            };
+            let base = fetch_base(base_url.as_deref());
             println!("fetching into {} from {base}", dir.display());
             finish(&fetch::fetch(&dir, &entries, &base), "not fetched", &dir)
         }

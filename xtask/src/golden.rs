@@ -21,7 +21,7 @@ pub fn run(root: &Path) -> Result<()> {
         .arg(golden.join("make_golden.py"))
         .arg("--out")
         .arg(root.join("crates/hashing/tests/golden"))
-        .env("HASHFORMER_DATA", crate::data_dir(root))
+        .env("HASHFORMER_DATA", crate::data_dir(root)?.path)
         .current_dir(root)
         .status()
         .with_context(|| format!("running {}", python.display()))?;

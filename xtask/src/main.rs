@@ -1,4 +1,5 @@
-//! `cargo xtask`: project automation as a Rust binary (no Burn, no workspace crates).
+//! `cargo xtask`: project automation as a Rust binary (no Burn; of the workspace only
+//! `hashformer-files`, for the data directory it shares with the `hashformer` binary).
 //!
 //! - `cargo xtask quickstart [--minutes M]`: the README's main job (pre-train a tiny
 //!   HashFormer-Proj_MD5, fine-tune it on SST-2, classify examples).
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+use hashformer_files::{DataRoot, DataSource};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -69,9 +71,23 @@ fn project_root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-/// `$HASHFORMER_DATA`, or `./data` under the project root.
-fn data_dir(root: &std::path::Path) -> PathBuf {
-    std::env::var_os("HASHFORMER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("data"))
+/// The data directory, shared with the `hashformer` binary: `$HASHFORMER_DATA`, else the
+/// per-user default (`hashformer_files::data_root`). When the default does not exist yet but
+/// the checkout has a `data/` folder (the default before), a note says how to use it.
+///
+/// # Errors
+/// No data directory can be chosen (the variable is empty, or there is no home directory).
+fn data_dir(root: &std::path::Path) -> Result<DataRoot> {
+    let data = hashformer_files::data_root()?;
+    let old = root.join("data");
+    if data.source == DataSource::UserDefault && !data.path.exists() && old.is_dir() {
+        eprintln!(
+            "note: the data directory {} does not exist, but {} does (the checkout's data \
+             folder, the default before): move it there, or set HASHFORMER_DATA={}",
+            data.path.display(),
+            old.display(),
+            old.display()
+        );
+    }
+    Ok(data)
 }

@@ -37,7 +37,7 @@ pub struct CollisionsArgs {
     /// HMAC key of the MD5 scheme.
     #[arg(long, default_value = "en")]
     key: String,
-    /// roberta-base directory for LSH [default: $HASHFORMER_DATA/roberta-base].
+    /// roberta-base directory for LSH [default: roberta-base in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long)]
     roberta: Option<PathBuf>,
     /// Print JSON instead of tables.

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use hashformer_embeddings::Variant;
-use hashformer_glue::{run_glue, GlueObserver, GlueRunConfig, SeedResult, Task};
+use hashformer_glue::{run_glue, GlueObserver, GlueRunConfig, SeedResult, Split, Task};
 use hashformer_model::{load_config, HashformerConfig, TextEncoder};
 use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
-use crate::data::{bpe_for, data_root};
+use crate::data::{self, bpe_for};
 use crate::pretrain::ModelArgs;
 
 /// The tasks with a local training set.
@@ -72,10 +72,10 @@ pub struct GlueArgs {
     /// Output directory. Rerunning into the same directory skips the seeds already finished.
     #[arg(long)]
     out: PathBuf,
-    /// GLUE directory [default: $HASHFORMER_DATA/glue].
+    /// GLUE directory [default: glue in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long)]
     glue: Option<PathBuf>,
-    /// roberta-base directory for LSH and BPE models [default: $HASHFORMER_DATA/roberta-base].
+    /// roberta-base directory for LSH and BPE models [default: roberta-base in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long)]
     roberta: Option<PathBuf>,
     /// No progress bar.
@@ -111,10 +111,12 @@ pub fn run(args: &GlueArgs) -> Result<()> {
     };
     let bpe = bpe_for(&model_config, args.roberta.as_deref())?;
     let encoder = TextEncoder::new(&model_config, args.max_length, bpe)?;
-    let glue_dir = match &args.glue {
-        Some(d) => d.clone(),
-        None => data_root()?.join("glue"),
-    };
+    let files: Vec<(&'static str, &'static str)> = tasks
+        .iter()
+        .flat_map(|t| [Split::Train, Split::Dev].map(|s| (t.dir_name(), t.file_name(s))))
+        .filter_map(|(dir, file)| Some((dir, file?)))
+        .collect();
+    let glue_dir = data::resolve_glue(args.glue.as_deref(), &files)?;
     let config = GlueRunConfig {
         tasks,
         seeds: (args.first_seed..args.first_seed + args.seeds).collect(),

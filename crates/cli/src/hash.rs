@@ -26,7 +26,7 @@ pub struct HashArgs {
     #[arg(long)]
     lsh: bool,
     /// Directory with roberta-base `tokenizer.json` or `vocab.json` + `merges.txt`
-    /// [default: $HASHFORMER_DATA/roberta-base, else ./data/roberta-base].
+    /// [default: roberta-base in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long, value_name = "DIR")]
     bpe_dir: Option<PathBuf>,
     /// Also emit `input_ids` and `attention_mask` of the Emb_MD5 sequence at this length.
@@ -141,16 +141,14 @@ impl Hashers {
     }
 }
 
-fn default_bpe_dir() -> PathBuf {
-    crate::data::data_root()
-        .unwrap_or_else(|_| PathBuf::from("data"))
-        .join("roberta-base")
-}
-
 /// Runs `hashformer hash` over stdin.
 pub fn run(args: &HashArgs) -> Result<()> {
     let lsh = if args.lsh {
-        let dir = args.bpe_dir.clone().unwrap_or_else(default_bpe_dir);
+        let default = crate::data::DataPart {
+            flag: "--bpe-dir",
+            ..crate::data::ROBERTA
+        };
+        let dir = crate::data::resolve(args.bpe_dir.as_deref(), default)?;
         let bpe = RobertaBpe::from_dir(&dir)
             .with_context(|| format!("loading BPE for --lsh from {}", dir.display()))?;
         Some(CachedHasher::new(LshHasher::new(bpe)))

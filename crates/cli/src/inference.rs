@@ -51,7 +51,7 @@ pub struct InferenceArgs {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: Backend,
-    /// roberta-base directory for LSH and BPE models [default: $HASHFORMER_DATA/roberta-base].
+    /// roberta-base directory for LSH and BPE models [default: roberta-base in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long)]
     pub roberta: Option<PathBuf>,
 }

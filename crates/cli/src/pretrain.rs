@@ -17,7 +17,7 @@ use hashformer_train::{
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
-use crate::data::{bpe_for, data_root};
+use crate::data::{self, bpe_for};
 use crate::variant::{SchemeArg, VariantArg};
 
 /// Model size preset.
@@ -81,7 +81,7 @@ pub struct PretrainArgs {
     #[arg(long)]
     out: PathBuf,
     /// Corpus files or directories (plain text or gzip, WikiExtractor or blank-line separated
-    /// documents) [default: $HASHFORMER_DATA/corpus/enwiki-2014-wikiextractor].
+    /// documents) [default: corpus/enwiki-2014-wikiextractor in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long, num_args = 1..)]
     corpus: Vec<PathBuf>,
     /// Where the prepared corpus is written, or reused if it matches [default: OUT/corpus].
@@ -95,7 +95,7 @@ pub struct PretrainArgs {
     #[arg(long)]
     max_train_sequences: Option<u64>,
     /// The roberta-base directory (vocab.json, merges.txt), needed by LSH and BPE
-    /// [default: $HASHFORMER_DATA/roberta-base].
+    /// [default: roberta-base in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long)]
     roberta: Option<PathBuf>,
     /// Objective.
@@ -295,7 +295,7 @@ fn print_summary(summary: &RunSummary, steps: u64) {
 /// Prepares the corpus into `--prepared` (default OUT/corpus) or reuses it.
 fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
     let inputs = if args.corpus.is_empty() {
-        vec![data_root()?.join("corpus/enwiki-2014-wikiextractor")]
+        vec![data::resolve(None, data::CORPUS)?]
     } else {
         args.corpus.clone()
     };
