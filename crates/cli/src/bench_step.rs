@@ -21,22 +21,22 @@ pub struct BenchStepArgs {
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
     /// Devices for data parallelism (one micro-batch of --batch-size each).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::count)]
     devices: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::args::count)]
     batch_size: usize,
     /// Tokens per sequence (all real: no padding).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = crate::args::max_length)]
     seq_len: usize,
     /// Dropout probability (hidden and attention); 0 shows what dropout costs.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = crate::args::probability)]
     dropout: f64,
     /// Untimed warm-up steps.
     #[arg(long, default_value_t = 2)]
     warmup: usize,
     /// Timed steps.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = crate::args::count)]
     steps: usize,
 }
 

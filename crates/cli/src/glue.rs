@@ -43,22 +43,22 @@ pub struct GlueArgs {
     #[arg(long, default_value = DEFAULT_TASKS)]
     tasks: String,
     /// How many seeds: FIRST..FIRST+N.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = crate::args::count_u64)]
     seeds: u64,
     /// The first seed (to add seeds to an earlier run, then combine with `glue-merge`).
     #[arg(long, default_value_t = 0)]
     first_seed: u64,
     /// Epochs.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = crate::args::count)]
     epochs: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, value_parser = crate::args::learning_rate)]
     lr: f64,
     /// Examples per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::args::count)]
     batch_size: usize,
     /// Sequence length.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = crate::args::max_length)]
     max_length: usize,
     /// Decay after the 6% warm-up.
     #[arg(long, value_enum, default_value = "cosine")]

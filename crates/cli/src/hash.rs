@@ -30,7 +30,7 @@ pub struct HashArgs {
     #[arg(long, value_name = "DIR")]
     bpe_dir: Option<PathBuf>,
     /// Also emit `input_ids` and `attention_mask` of the Emb_MD5 sequence at this length.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::args::max_length)]
     max_length: Option<usize>,
 }
 

@@ -43,10 +43,10 @@ pub struct InferenceArgs {
     #[arg(long)]
     pub pairs: bool,
     /// Texts per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::args::count)]
     pub batch_size: usize,
     /// Sequence length (words beyond it are cut).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = crate::args::max_length)]
     pub max_length: usize,
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]

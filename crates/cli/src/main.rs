@@ -1,5 +1,6 @@
 //! `hashformer`: the user-facing command line of hashformers.
 
+mod args;
 mod backend;
 mod bench;
 mod bench_report;

@@ -68,7 +68,7 @@ pub struct PretrainArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Optimizer steps.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = crate::args::count_u64)]
     steps: u64,
     /// Backend to train on.
     #[arg(long, value_enum, default_value = "cpu")]
@@ -105,19 +105,19 @@ pub struct PretrainArgs {
     #[arg(long, default_value_t = 0.10)]
     manipulate_prob: f64,
     /// Masked-LM probability.
-    #[arg(long, default_value_t = 0.15)]
+    #[arg(long, default_value_t = 0.15, value_parser = crate::args::probability)]
     mask_prob: f64,
     /// Sequence length, `<s>` and `</s>` included.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = crate::args::max_length)]
     max_length: usize,
     /// Sequences per micro-batch.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::args::count)]
     batch_size: usize,
     /// Micro-batches per optimizer step.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::count)]
     grad_accum: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 5e-4)]
+    #[arg(long, default_value_t = 5e-4, value_parser = crate::args::learning_rate)]
     lr: f64,
     /// Warm-up steps [default: 6% of the steps].
     #[arg(long)]
@@ -149,14 +149,18 @@ pub struct PretrainArgs {
     /// Checkpoints to keep.
     #[arg(long, default_value_t = 2)]
     keep_checkpoints: usize,
-    /// Continue the run in OUT from its newest checkpoint.
-    #[arg(long)]
+    /// Continue the run in OUT from its newest checkpoint (refused when it has none).
+    #[arg(long, conflicts_with = "overwrite")]
     resume: bool,
+    /// Delete the run already in OUT (its checkpoints, metrics, run.json and model; a prepared
+    /// corpus stays) and start afresh. Without it, a fresh run into a used OUT is refused.
+    #[arg(long)]
+    overwrite: bool,
     /// Stop after this step (with a checkpoint; `--resume` continues).
     #[arg(long)]
     stop_after: Option<u64>,
     /// Stop after this many minutes (with a checkpoint; `--resume` continues).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::minutes)]
     minutes: Option<f64>,
     /// No progress bar (logs one line per report instead).
     #[arg(long)]
@@ -198,6 +202,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
     let options = RunOptions {
         time_limit: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         resume: args.resume,
+        overwrite: args.overwrite,
         stop_after: args.stop_after,
     };
     let mut progress = Progress::new(args.quiet);
@@ -212,7 +217,7 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
     )
     .with_context(|| format!("pre-training into {}", args.out.display()))?;
     progress.finish();
-    print_summary(&summary, config.steps);
+    print_summary(&summary, config.steps, args.stop_after);
     Ok(())
 }
 
@@ -271,14 +276,14 @@ fn pretrain_config(args: &PretrainArgs, model: HashformerConfig) -> PretrainConf
 }
 
 /// The closing line: how the run ended, at which of `steps`, and where the model is.
-fn print_summary(summary: &RunSummary, steps: u64) {
+fn print_summary(summary: &RunSummary, steps: u64, stop_after: Option<u64>) {
+    let how = match (summary.finished, stop_after) {
+        (true, _) => "finished",
+        (false, Some(at)) if summary.step >= at => "stopped (--stop-after)",
+        (false, _) => "stopped (time limit)",
+    };
     println!(
-        "{} at step {}/{} in {:.0} s; held-out loss {}, accuracy {}; model in {}",
-        if summary.finished {
-            "finished"
-        } else {
-            "stopped (time limit)"
-        },
+        "{how} at step {}/{} in {:.0} s; held-out loss {}, accuracy {}; model in {}",
         summary.step,
         steps,
         summary.seconds,

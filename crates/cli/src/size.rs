@@ -18,19 +18,19 @@ pub struct SizeArgs {
     #[arg(long, value_enum, default_value = "md5")]
     scheme: SchemeArg,
     /// Model width.
-    #[arg(long, default_value_t = 768)]
+    #[arg(long, default_value_t = 768, value_parser = crate::args::width)]
     hidden: usize,
     /// Encoder layers.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = crate::args::count)]
     layers: usize,
     /// Attention heads [default: hidden / 64, at least 1].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::count)]
     heads: Option<usize>,
     /// Feed-forward width [default: 4 × hidden].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::width)]
     intermediate: Option<usize>,
     /// Emb buckets.
-    #[arg(long, default_value_t = 50_260)]
+    #[arg(long, default_value_t = 50_260, value_parser = crate::args::buckets)]
     buckets: usize,
     /// Print JSON instead of a table.
     #[arg(long)]

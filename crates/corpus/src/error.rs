@@ -16,6 +16,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another process is preparing the same directory.
+    #[error(transparent)]
+    InUse(#[from] hashformer_files::LockError),
     /// Corpus text is malformed at a line (invalid UTF-8, broken `<doc>` blocks).
     #[error("{} line {line}: {problem}", path.display())]
     Corpus {

@@ -117,7 +117,8 @@ pub fn prepare(
 /// sizes) and config, it is opened and returned without reading the inputs. The corpus is
 /// written into `<out_dir>.tmp-<pid>` and renamed to `out_dir` when complete, so `out_dir`
 /// never holds a partial corpus; leftover `<out_dir>.tmp-*` directories of earlier runs are
-/// removed first (one process at a time may prepare a given `out_dir`).
+/// removed first. One process at a time prepares a given `out_dir` (an OS lock on
+/// `.<name>.lock` beside it); another is refused with [`Error::InUse`] naming the holder.
 ///
 /// # Errors
 /// - [`Error::InvalidConfig`] for a bad config; [`Error::NoCorpusFiles`] if `inputs` hold none;
@@ -138,6 +139,8 @@ pub fn prepare_with_progress(
         });
     }
     let described = describe_inputs(&files)?;
+    // One process at a time prepares (or checks) `out_dir`; the lock is released on return.
+    let _lock = lock(out_dir)?;
     let replace = match existing(out_dir, &described, config)? {
         Existing::Missing => false,
         Existing::Same => return PreparedCorpus::open(out_dir),
@@ -225,8 +228,16 @@ fn existing(out_dir: &Path, inputs: &[InputFile], config: &PrepareConfig) -> Res
     }
 }
 
-/// Creates `<out_dir>.tmp-<pid>` after removing any `<out_dir>.tmp-*` left by earlier runs.
-fn temp_dir(out_dir: &Path) -> Result<PathBuf> {
+/// Locks `out_dir` for this process, through `.<name>.lock` beside it (the directory itself
+/// is replaced by a rename).
+fn lock(out_dir: &Path) -> Result<hashformer_files::DirLock> {
+    let (parent, name) = parent_and_name(out_dir)?;
+    let file = parent.join(format!(".{name}.lock"));
+    Ok(hashformer_files::DirLock::acquire(&file, out_dir)?)
+}
+
+/// The folder `out_dir` is in (`.` for a bare name) and its final name.
+fn parent_and_name(out_dir: &Path) -> Result<(PathBuf, String)> {
     let name = out_dir
         .file_name()
         .ok_or_else(|| Error::Io {
@@ -242,6 +253,13 @@ fn temp_dir(out_dir: &Path) -> Result<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
+    Ok((parent, name))
+}
+
+/// Creates `<out_dir>.tmp-<pid>` after removing any `<out_dir>.tmp-*` left by earlier runs
+/// (killed ones: the caller holds the lock, so no live process is writing one).
+fn temp_dir(out_dir: &Path) -> Result<PathBuf> {
+    let (parent, name) = parent_and_name(out_dir)?;
     fs::create_dir_all(&parent).map_err(io_at(&parent))?;
     let prefix = format!("{name}.tmp-");
     for entry in fs::read_dir(&parent).map_err(io_at(&parent))? {

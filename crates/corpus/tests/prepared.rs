@@ -236,6 +236,31 @@ fn foreign_directories_are_never_replaced() {
     prepare(&inputs, &empty, &small_config()).unwrap();
 }
 
+#[test]
+fn a_directory_another_process_prepares_is_left_alone() {
+    let tmp = TempDir::new("locked");
+    let inputs = inputs_of(&tmp);
+    let out = tmp.join("out");
+    // What another live `prepare` holds: the lock beside `out`, and its temporary directory.
+    let held = hashformer_files::DirLock::acquire(&tmp.join(".out.lock"), &out).unwrap();
+    fs::create_dir(tmp.join("out.tmp-12345")).unwrap();
+    let err = prepare(&inputs, &out, &small_config()).unwrap_err();
+    assert!(matches!(err, Error::InUse(_)), "{err}");
+    assert!(
+        err.to_string().contains("in use by another process"),
+        "{err}"
+    );
+    assert!(
+        tmp.join("out.tmp-12345").exists(),
+        "its work is not deleted"
+    );
+    assert!(!out.exists());
+    // Once it is gone, its leftover is stale and goes.
+    drop(held);
+    prepare(&inputs, &out, &small_config()).unwrap();
+    assert_eq!(leftovers(&tmp), Vec::<String>::new());
+}
+
 fn leftovers(tmp: &TempDir) -> Vec<String> {
     fs::read_dir(tmp.path())
         .unwrap()

@@ -36,14 +36,26 @@ impl TextEncoder {
     ///
     /// # Errors
     /// [`Error::MissingBpe`] if the BPE is needed but absent; [`Error::Config`] if the
-    /// config's bucket count or BPE vocabulary size does not fit; [`Error::Hashing`] for an
-    /// invalid `max_length`.
+    /// config's bucket count or BPE vocabulary size does not fit, or `max_length` is longer
+    /// than its position table allows; [`Error::Hashing`] for an invalid `max_length`.
     pub fn new(
         config: &HashformerConfig,
         max_length: usize,
         bpe: Option<RobertaBpe>,
     ) -> Result<Self> {
         let kind = config.variant.kind();
+        // Position ids run from 2 (RoBERTa's padding offset) to max_length + 1.
+        if max_length + 2 > config.max_position_embeddings {
+            return Err(Error::Config {
+                field: "max_length".into(),
+                reason: format!(
+                    "{max_length} tokens need {} position rows, and the model has {}: at most {}",
+                    max_length + 2,
+                    config.max_position_embeddings,
+                    config.max_position_embeddings.saturating_sub(2)
+                ),
+            });
+        }
         let need_bpe = |what: &'static str| bpe.clone().ok_or(Error::MissingBpe { what });
         let buckets = u32::try_from(config.num_buckets).map_err(|_| Error::Config {
             field: "num_buckets".into(),
@@ -379,6 +391,18 @@ mod tests {
             assert_eq!(three.length_sorted_chunks(2), [vec![1, 2], vec![0]]);
             assert_eq!(three.length_sorted_chunks(0), [vec![1], vec![2], vec![0]]);
         }
+    }
+
+    #[test]
+    fn sequences_longer_than_the_position_table_are_refused() {
+        let config = HashformerConfig::tiny(Variant::Proj(HashKind::Md5));
+        assert!(TextEncoder::new(&config, 512, None).is_ok());
+        let err = TextEncoder::new(&config, 513, None).unwrap_err();
+        assert!(
+            matches!(&err, Error::Config { field, .. } if field == "max_length"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at most 512"), "{err}");
     }
 
     #[test]

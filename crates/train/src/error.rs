@@ -69,15 +69,32 @@ pub enum Error {
         /// The `run.json`.
         path: PathBuf,
     },
-    /// A run directory already holds checkpoints and the run was not asked to resume.
+    /// A run directory already holds a run (`run.json`, metrics, checkpoints or a final
+    /// model) and was asked neither to resume nor to overwrite it.
     #[error(
-        "{} already holds checkpoints: pass --resume to continue it, or choose another directory",
+        "{} already holds a run ({found}): pass --resume to continue it, --overwrite to delete \
+         it and start afresh, or choose another directory",
         run_dir.display()
     )]
     RunExists {
         /// The run directory.
         run_dir: PathBuf,
+        /// What of a run was found there (`run.json, metrics.jsonl`).
+        found: String,
     },
+    /// `--resume` of a run directory without a complete checkpoint.
+    #[error(
+        "{} has no checkpoint to resume from: run without --resume to start it (with \
+         --overwrite if it holds an earlier run's files)",
+        run_dir.display()
+    )]
+    NothingToResume {
+        /// The run directory.
+        run_dir: PathBuf,
+    },
+    /// Another process is using the directory.
+    #[error(transparent)]
+    InUse(#[from] hashformer_files::LockError),
     /// A run or checkpoint JSON file cannot be written or read back.
     #[error("{}: {source}", path.display())]
     Json {

@@ -238,6 +238,64 @@ fn a_run_directory_is_never_taken_over_by_another_run() {
     };
     let err = run(&other, &corpus, &out, &resume).unwrap_err();
     assert!(err.to_string().contains("different run"), "{err}");
+
+    // Its checkpoints deleted, the run's other files still refuse a fresh start…
+    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
+    let err = run(&config, &corpus, &out, &RunOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, Error::RunExists { found, .. } if found.contains("metrics.jsonl")),
+        "{err}"
+    );
+    // …and --resume does not quietly start afresh.
+    let err = run(&config, &corpus, &out, &resume).unwrap_err();
+    assert!(matches!(err, Error::NothingToResume { .. }), "{err}");
+    // --overwrite does, logging from the first step again.
+    let overwrite = RunOptions {
+        overwrite: true,
+        stop_after: Some(2),
+        ..RunOptions::default()
+    };
+    run(&config, &corpus, &out, &overwrite).unwrap();
+    assert_eq!(train_losses(&out).first().map(|(s, _)| *s), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn one_process_at_a_time_and_no_stale_checkpoint_temporaries() {
+    let _guard = training_lock();
+    let dir = temp_dir("locked");
+    let corpus = corpus(&dir);
+    let config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
+    let out = dir.join("run");
+    let first = RunOptions {
+        stop_after: Some(2),
+        ..RunOptions::default()
+    };
+    run(&config, &corpus, &out, &first).unwrap();
+    // What a killed save leaves behind.
+    let stale = out.join("checkpoints/.step-00000003.tmp-4000000000");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("model.safetensors"), b"half").unwrap();
+    // Another live process holds the run: refused, naming it, nothing touched.
+    let held = hashformer_files::DirLock::acquire(&out.join(".lock"), &out).unwrap();
+    let resume = RunOptions {
+        resume: true,
+        ..RunOptions::default()
+    };
+    let err = run(&config, &corpus, &out, &resume).unwrap_err();
+    assert!(matches!(err, Error::InUse(_)), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("in use by another process"), "{message}");
+    assert!(
+        message.contains(&format!("PID {}", std::process::id())),
+        "{message}"
+    );
+    assert!(stale.exists());
+    // Once it is gone, the resume runs and the stale temporary goes.
+    drop(held);
+    let summary = run(&config, &corpus, &out, &resume).unwrap();
+    assert!(summary.finished);
+    assert!(!stale.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -35,6 +35,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use hashformer_corpus::{ChunkFile, DataPosition, PreparedCorpus, Split};
+use hashformer_files::DirLock;
 use hashformer_model::{EncodedBatch, TextEncoder};
 use hashformer_report::{plot_metrics, MetricsLog, PlotOptions};
 
@@ -56,8 +57,8 @@ use objective::Collator;
 use producer::Producer;
 use report::Window;
 use run_dir::{
-    check_run_file, save_checkpoint, start_state, ResumeState, RunFile, CHECKPOINTS_DIR,
-    METRICS_FILE,
+    check_run_file, clear_for_fresh_run, lock_run_dir, remove_stale_temporaries, save_checkpoint,
+    start_state, ResumeState, RunFile, CHECKPOINTS_DIR, METRICS_FILE, METRICS_PLOT, MODEL_DIR,
 };
 
 /// Pre-trains (or resumes) a model in `run_dir` from the prepared corpus in `corpus_dir`, on
@@ -95,7 +96,8 @@ pub fn pretrain(
         optimizer,
         state,
         metrics,
-    } = open_run(config, corpus_dir, run_dir, options.resume, device)?;
+        lock,
+    } = open_run(config, corpus_dir, run_dir, options, device)?;
     let encoder = Arc::new(encoder);
     let collator = Collator::for_config(config);
     let eval_set = eval_batches(
@@ -132,6 +134,7 @@ pub fn pretrain(
         data: state.data,
         window: Window::new(),
         last_eval: None,
+        _lock: lock,
     };
     run.observer.on_start(state.step, config.steps);
     let progress = if state.step >= config.steps {
@@ -157,21 +160,32 @@ struct Opened {
     optimizer: AdamW,
     state: ResumeState,
     metrics: MetricsLog,
+    /// The run directory's lock, held until the run ends.
+    lock: DirLock,
 }
 
-/// Opens the run directory (checking that a resumed run is the same run), the prepared
-/// corpus, the newest checkpoint when resuming (else a fresh model) and the metrics log.
+/// Locks the run directory (deleting checkpoint temporaries of killed runs), checks that a
+/// resumed run is the same run or that a fresh one replaces nothing unasked, and opens the
+/// prepared corpus, the newest checkpoint when resuming (else a fresh model) and the metrics
+/// log.
 fn open_run(
     config: &PretrainConfig,
     corpus_dir: &Path,
     run_dir: &Path,
-    resume: bool,
+    options: &RunOptions,
     device: &Device,
 ) -> Result<Opened> {
-    std::fs::create_dir_all(run_dir).map_err(Error::io(run_dir))?;
-    let resume_from = match resume {
-        true => latest_checkpoint(&run_dir.join(CHECKPOINTS_DIR))?,
-        false => None,
+    let lock = lock_run_dir(run_dir)?;
+    let checkpoints = run_dir.join(CHECKPOINTS_DIR);
+    remove_stale_temporaries(&checkpoints)?;
+    let resume_from = if options.resume {
+        let latest = latest_checkpoint(&checkpoints)?;
+        Some(latest.ok_or_else(|| Error::NothingToResume {
+            run_dir: run_dir.to_owned(),
+        })?)
+    } else {
+        clear_for_fresh_run(run_dir, options.overwrite)?;
+        None
     };
     let run_file = RunFile {
         config: config.clone(),
@@ -201,6 +215,7 @@ fn open_run(
         optimizer,
         state,
         metrics,
+        lock,
     })
 }
 
@@ -224,6 +239,8 @@ struct PretrainRun<'a> {
     data: DataPosition,
     window: Window,
     last_eval: Option<EvalReport>,
+    /// The run directory's lock: released when the run ends.
+    _lock: DirLock,
 }
 
 impl PretrainRun<'_> {
@@ -248,7 +265,7 @@ impl PretrainRun<'_> {
     /// Saves the final model and the metrics plot; the summary of the run.
     fn finish(self, run_dir: &Path, progress: steps::Progress) -> Result<RunSummary> {
         drop(self.producer);
-        let model_dir = run_dir.join("model");
+        let model_dir = run_dir.join(MODEL_DIR);
         let model = self.model.expect("the model is back after every step");
         model.save(&self.trainer.config.model, &model_dir)?;
         let title = run_dir.file_name().map_or_else(
@@ -257,7 +274,7 @@ impl PretrainRun<'_> {
         );
         let _ = plot_metrics(
             self.metrics.path(),
-            &run_dir.join("metrics.png"),
+            &run_dir.join(METRICS_PLOT),
             &PlotOptions::new(title),
         );
         Ok(RunSummary {

@@ -79,8 +79,12 @@ impl Observer for () {}
 pub struct RunOptions {
     /// Stop (with a checkpoint) once this much time has passed; resume continues the run.
     pub time_limit: Option<Duration>,
-    /// Continue from the newest checkpoint of the run directory when there is one.
+    /// Continue from the newest checkpoint of the run directory; without one, the run is
+    /// refused ([`crate::Error::NothingToResume`]) rather than started afresh.
     pub resume: bool,
+    /// Start afresh in a run directory that holds another run's files, deleting them (its
+    /// checkpoints, metrics, `run.json` and final model; nothing else in the directory).
+    pub overwrite: bool,
     /// Stop (with a checkpoint) after this step, e.g. to split a run into sessions.
     pub stop_after: Option<u64>,
 }

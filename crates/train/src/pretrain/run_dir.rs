@@ -1,13 +1,15 @@
 //! The run directory: `run.json` (what the run is), atomic checkpoints (weights, optimizer
 //! moments, step and data position) keeping the last K, and the checks that keep a resumed
-//! run the same run.
+//! run the same run. One process at a time holds a run directory (`.lock`, released when the
+//! process ends); a new run never silently replaces another's files, and a resume never
+//! silently starts afresh.
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::prelude::*;
 use hashformer_corpus::DataPosition;
-use hashformer_files::write_atomic;
+use hashformer_files::{write_atomic, DirLock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -30,6 +32,82 @@ const RUN_FILE: &str = "run.json";
 const STATE_FILE: &str = "state.json";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 pub(crate) const METRICS_FILE: &str = "metrics.jsonl";
+/// The plot of the metrics log.
+pub(crate) const METRICS_PLOT: &str = "metrics.png";
+/// The final model's folder.
+pub(crate) const MODEL_DIR: &str = "model";
+/// The lock file of a run directory.
+const LOCK_FILE: &str = ".lock";
+/// What a run writes into its directory: what `overwrite` deletes, and nothing else (a
+/// prepared corpus beside them, `OUT/corpus` by default, stays).
+const RUN_ENTRIES: [&str; 5] = [
+    RUN_FILE,
+    METRICS_FILE,
+    METRICS_PLOT,
+    CHECKPOINTS_DIR,
+    MODEL_DIR,
+];
+
+/// Creates `run_dir` if needed and locks it for this process.
+///
+/// # Errors
+/// [`Error::InUse`] naming the process that holds it; [`Error::Io`].
+pub(crate) fn lock_run_dir(run_dir: &Path) -> Result<DirLock> {
+    std::fs::create_dir_all(run_dir).map_err(Error::io(run_dir))?;
+    Ok(DirLock::acquire(&run_dir.join(LOCK_FILE), run_dir)?)
+}
+
+/// Deletes the checkpoint temporaries (`.step-N.tmp-PID`) that killed processes left behind,
+/// the paths deleted. Only call it holding the run's lock: then no live process writes one.
+///
+/// # Errors
+/// [`Error::Io`] if one cannot be deleted.
+pub(crate) fn remove_stale_temporaries(checkpoints: &Path) -> Result<Vec<PathBuf>> {
+    let Ok(entries) = std::fs::read_dir(checkpoints) else {
+        return Ok(Vec::new());
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".step-") && name.contains(".tmp-") {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(Error::io(&path))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
+/// Makes `run_dir` ready for a fresh run: refuses when it holds a run's files, unless
+/// `overwrite`, which deletes them.
+///
+/// # Errors
+/// [`Error::RunExists`] naming what was found; [`Error::Io`].
+pub(crate) fn clear_for_fresh_run(run_dir: &Path, overwrite: bool) -> Result<()> {
+    let found: Vec<&str> = RUN_ENTRIES
+        .into_iter()
+        .filter(|name| std::fs::symlink_metadata(run_dir.join(name)).is_ok())
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    if !overwrite {
+        return Err(Error::RunExists {
+            run_dir: run_dir.to_owned(),
+            found: found.join(", "),
+        });
+    }
+    for name in found {
+        let path = run_dir.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.map_err(Error::io(&path))?;
+    }
+    Ok(())
+}
 
 /// The run description stored as `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,8 +196,9 @@ pub fn latest_checkpoint(checkpoints: &Path) -> Result<Option<PathBuf>> {
         .map(|(_, dir)| dir))
 }
 
-/// Writes `run.json`, or checks that a resumed run is the same run. Only `steps` (and the
-/// schedule's `total_steps` and `warmup_steps` with it) may change on resume.
+/// Writes `run.json` (for a fresh run, after [`clear_for_fresh_run`]), or checks that a
+/// resumed run is the same run. Only `steps` (and the schedule's `total_steps` and
+/// `warmup_steps` with it) may change on resume.
 pub(crate) fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> Result<()> {
     let path = run_dir.join(RUN_FILE);
     if resuming {
@@ -150,11 +229,6 @@ pub(crate) fn check_run_file(run_dir: &Path, run: &RunFile, resuming: bool) -> R
             write_atomic(&path, json.as_bytes()).map_err(Error::io(&path))?;
         }
         return Ok(());
-    }
-    if latest_checkpoint(&run_dir.join(CHECKPOINTS_DIR))?.is_some() {
-        return Err(Error::RunExists {
-            run_dir: run_dir.to_owned(),
-        });
     }
     let json = serde_json::to_string_pretty(run).map_err(Error::json(&path))?;
     write_atomic(&path, json.as_bytes()).map_err(Error::io(&path))?;
