@@ -4,7 +4,7 @@
 //! atomically (temp file + rename in the same directory).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn::store::{
@@ -19,6 +19,7 @@ use crate::hf_keys::{reference_name, FROM_REFERENCE, TO_REFERENCE};
 use crate::model::{
     HashformerForMaskedLm, HashformerForPretraining, HashformerForSequenceClassification,
 };
+use crate::weights_check;
 
 /// Name of the configuration file of a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
@@ -91,18 +92,44 @@ pub fn load_config(dir: &Path) -> Result<HashformerConfig> {
 
 /// Loads the tensors of `dir/model.safetensors` into `model`. Every tensor of the model must
 /// be in the file with the same shape, except those whose path starts with one of
-/// `optional` (e.g. a head being fine-tuned from scratch); extra tensors in the file (a
-/// pooler, another head) are ignored.
+/// `optional` (e.g. a head being fine-tuned from scratch); extra heads in the file (a
+/// pooler, another head) are ignored, but an embedding or encoder tensor the model does not
+/// have (a config with fewer layers than its weights) is an error, as is a NaN or infinite
+/// value.
 ///
 /// # Errors
 /// [`Error::Safetensors`] for an unreadable or truncated file, [`Error::Tensor`] naming a
-/// missing tensor or a shape mismatch.
+/// missing or unused tensor, a shape mismatch or a non-finite value.
 pub fn load_weights<M: Module>(model: &mut M, dir: &Path, optional: &[&str]) -> Result<()> {
+    let (path, bytes) = read_weights(dir, None)?;
+    apply_weights(model, bytes, &path, optional)
+}
+
+/// Reads `dir/model.safetensors`, checking that every value is finite and, with a `config`,
+/// that the widths and layer count its header declares are the config's (before any model
+/// of that config is built).
+fn read_weights(dir: &Path, config: Option<&HashformerConfig>) -> Result<(PathBuf, Vec<u8>)> {
     let path = dir.join(WEIGHTS_FILE);
     let bytes = fs::read(&path).map_err(|source| Error::Io {
         path: path.clone(),
         source,
     })?;
+    let file = weights_check::parse(&bytes, &path)?;
+    if let Some(config) = config {
+        weights_check::check_shapes(&file, &path, config)?;
+    }
+    weights_check::check_finite(&file, &path)?;
+    Ok((path, bytes))
+}
+
+/// Loads the checked `bytes` of the weights file `path` into `model` (see [`load_weights`]).
+fn apply_weights<M: Module>(
+    model: &mut M,
+    bytes: Vec<u8>,
+    path: &Path,
+    optional: &[&str],
+) -> Result<()> {
+    let path = path.to_owned();
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
         .with_from_adapter(PyTorchToBurnAdapter)
         .remap(remapper(FROM_REFERENCE))
@@ -143,6 +170,24 @@ pub fn load_weights<M: Module>(model: &mut M, dir: &Path, optional: &[&str]) -> 
             message: format!("missing tensors: {}", missing.join(", ")),
         });
     }
+    // Heads the model does not have may be in the file; its own parts may not.
+    let unused: Vec<String> = result
+        .unused
+        .iter()
+        .filter(|p| p.contains("embeddings.") || p.contains("encoder."))
+        .filter(|p| !p.ends_with("position_ids"))
+        .map(|p| reference_name(p))
+        .collect();
+    if !unused.is_empty() {
+        return Err(Error::Tensor {
+            path,
+            message: format!(
+                "tensors the config has no place for: {} (does config.json belong to these \
+                 weights?)",
+                unused.join(", ")
+            ),
+        });
+    }
     Ok(())
 }
 
@@ -164,8 +209,9 @@ impl HashformerForPretraining {
     /// See [`load_config`] and [`load_weights`].
     pub fn from_pretrained(dir: &Path, device: &Device) -> Result<(Self, HashformerConfig)> {
         let config = load_config(dir)?;
+        let (path, bytes) = read_weights(dir, Some(&config))?;
         let mut model = config.init_pretraining(device);
-        load_weights(&mut model, dir, &[])?;
+        apply_weights(&mut model, bytes, &path, &[])?;
         Ok((model, config))
     }
 }
@@ -189,8 +235,9 @@ impl HashformerForMaskedLm {
     /// See [`load_config`] and [`load_weights`]; [`Error::Config`] for hash variants.
     pub fn from_pretrained(dir: &Path, device: &Device) -> Result<(Self, HashformerConfig)> {
         let config = load_config(dir)?;
+        let (path, bytes) = read_weights(dir, Some(&config))?;
         let mut model = config.init_masked_lm(device)?;
-        load_weights(&mut model, dir, &["lm_head."])?;
+        apply_weights(&mut model, bytes, &path, &["lm_head."])?;
         Ok((model, config))
     }
 }
@@ -226,8 +273,9 @@ impl HashformerForSequenceClassification {
             config = config.with_num_labels(n);
             config.validate()?;
         }
+        let (path, bytes) = read_weights(dir, Some(&config))?;
         let mut model = config.init_classification(device);
-        load_weights(&mut model, dir, &["classifier."])?;
+        apply_weights(&mut model, bytes, &path, &["classifier."])?;
         Ok((model, config))
     }
 }

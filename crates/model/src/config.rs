@@ -102,6 +102,7 @@ impl HashformerConfig {
         if self.hidden_size == 0 {
             return bad("hidden_size", "must be positive".into());
         }
+        self.check_limits()?;
         if self.num_attention_heads == 0
             || !self.hidden_size.is_multiple_of(self.num_attention_heads)
         {
@@ -152,6 +153,46 @@ impl HashformerConfig {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The sizes a config may ask for, far above any model here (`base` is 768 wide with 12
+    /// layers), and positive finite numbers where the maths needs them: a mistyped or hostile
+    /// `config.json` cannot ask for terabytes or divide by a negative variance.
+    fn check_limits(&self) -> crate::error::Result<()> {
+        let bad = |field: &str, reason: String| Error::Config {
+            field: field.to_owned(),
+            reason,
+        };
+        for (field, value, max) in [
+            ("hidden_size", self.hidden_size, 65_536),
+            ("intermediate_size", self.intermediate_size, 262_144),
+            ("num_hidden_layers", self.num_hidden_layers, 1_000),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                65_536,
+            ),
+            ("type_vocab_size", self.type_vocab_size, 1_024),
+            ("num_labels", self.num_labels, 100_000),
+            ("num_buckets", self.num_buckets, 1 << 24),
+            ("bpe_vocab_size", self.bpe_vocab_size, 1 << 24),
+        ] {
+            if value > max {
+                return Err(bad(field, format!("{value} is above the limit of {max}")));
+            }
+        }
+        for (field, value) in [
+            ("layer_norm_eps", self.layer_norm_eps),
+            ("initializer_range", self.initializer_range),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(bad(
+                    field,
+                    format!("must be a positive number, got {value}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The input-layer configuration.
@@ -208,6 +249,37 @@ mod tests {
             matches!(err, Error::Config { ref field, .. } if field == "num_buckets"),
             "{err}"
         );
+        let tiny = HashformerConfig::tiny(Variant::Proj(HashKind::Md5));
+        for (config, field) in [
+            (
+                HashformerConfig {
+                    layer_norm_eps: -1.0,
+                    ..tiny.clone()
+                },
+                "layer_norm_eps",
+            ),
+            (
+                HashformerConfig {
+                    hidden_size: 1 << 20,
+                    num_attention_heads: 1,
+                    ..tiny.clone()
+                },
+                "hidden_size",
+            ),
+            (
+                HashformerConfig {
+                    num_hidden_layers: 100_000,
+                    ..tiny.clone()
+                },
+                "num_hidden_layers",
+            ),
+        ] {
+            let err = config.validate().unwrap_err();
+            assert!(
+                matches!(&err, Error::Config { field: f, .. } if f == field),
+                "{field}: {err}"
+            );
+        }
         assert_eq!(
             HashformerConfig::base(Variant::Emb(HashKind::Lsh)).vocab_size(),
             50265

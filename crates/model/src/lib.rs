@@ -11,6 +11,7 @@ mod input;
 mod layer;
 mod model;
 mod params;
+mod weights_check;
 
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
 pub use checkpoint::{load_config, load_weights, save, CONFIG_FILE, WEIGHTS_FILE};
@@ -24,3 +25,4 @@ pub use model::{
     HashformerForSequenceClassification, HashformerModel, LmHead, PRETRAIN_CLASSES,
 };
 pub use params::ModelParameters;
+pub use weights_check::parameters_are_finite;

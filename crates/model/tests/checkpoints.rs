@@ -244,6 +244,49 @@ fn bad_directories_fail_cleanly() {
 }
 
 #[test]
+fn configs_that_do_not_belong_to_their_weights_are_refused_before_building() {
+    let device = Device::flex();
+    let config = HashformerConfig::tiny(Variant::Proj(HashKind::Md5));
+    let dir = temp_dir("mismatch");
+    config
+        .init_classification(&device)
+        .save_pretrained(&config, &dir)
+        .unwrap();
+    let text = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    let edit = |from: &str, to: &str| {
+        assert!(text.contains(from), "{from} in {text}");
+        std::fs::write(dir.join("config.json"), text.replace(from, to)).unwrap();
+        HashformerForSequenceClassification::from_pretrained(&dir, None, &device).unwrap_err()
+    };
+    // Fewer layers than the weights: was loaded silently, the last layer dropped.
+    let err = edit("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
+    assert!(err.to_string().contains("encoder layers"), "{err}");
+    // A width the file does not have (here a huge one): refused from the header, before a
+    // model of that size is built.
+    let err = edit("\"hidden_size\": 32", "\"hidden_size\": 32768");
+    assert!(
+        err.to_string().contains("LayerNorm.weight has shape"),
+        "{err}"
+    );
+    // A negative LayerNorm epsilon: was `positive NaN` for every text.
+    let err = edit("\"layer_norm_eps\": 0.00001", "\"layer_norm_eps\": -1.0");
+    assert!(err.to_string().contains("layer_norm_eps"), "{err}");
+    std::fs::write(dir.join("config.json"), &text).unwrap();
+
+    // A NaN in the weights is named.
+    let weights = dir.join("model.safetensors");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let first = 8 + header;
+    bytes[first..first + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(&weights, &bytes).unwrap();
+    let err =
+        HashformerForSequenceClassification::from_pretrained(&dir, None, &device).unwrap_err();
+    assert!(err.to_string().contains("NaN or infinite"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn masked_lm_head_for_id_tables() {
     let device = Device::flex();
     let config = HashformerConfig::tiny(Variant::Emb(HashKind::Md5)).with_num_buckets(100);

@@ -112,7 +112,7 @@ pub enum Error {
     NonFinite {
         /// The step that produced it.
         step: u64,
-        /// "loss" or "gradient norm".
+        /// "loss", "gradient norm" or "weight update".
         what: String,
         /// The value.
         value: f64,

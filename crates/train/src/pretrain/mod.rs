@@ -57,8 +57,9 @@ use objective::Collator;
 use producer::Producer;
 use report::Window;
 use run_dir::{
-    check_run_file, clear_for_fresh_run, lock_run_dir, remove_stale_temporaries, save_checkpoint,
-    start_state, ResumeState, RunFile, CHECKPOINTS_DIR, METRICS_FILE, METRICS_PLOT, MODEL_DIR,
+    check_run_file, clear_for_fresh_run, lock_run_dir, refuse_non_finite, remove_stale_temporaries,
+    save_checkpoint, start_state, ResumeState, RunFile, CHECKPOINTS_DIR, METRICS_FILE,
+    METRICS_PLOT, MODEL_DIR,
 };
 
 /// Pre-trains (or resumes) a model in `run_dir` from the prepared corpus in `corpus_dir`, on
@@ -267,6 +268,7 @@ impl PretrainRun<'_> {
         drop(self.producer);
         let model_dir = run_dir.join(MODEL_DIR);
         let model = self.model.expect("the model is back after every step");
+        refuse_non_finite(&model, progress.done)?;
         model.save(&self.trainer.config.model, &model_dir)?;
         let title = run_dir.file_name().map_or_else(
             || "pre-training".to_string(),

@@ -129,6 +129,7 @@ pub(crate) fn save_checkpoint(
     state: &ResumeState,
     config: &PretrainConfig,
 ) -> Result<PathBuf> {
+    refuse_non_finite(model, state.step)?;
     std::fs::create_dir_all(checkpoints).map_err(Error::io(checkpoints))?;
     let name = checkpoint_name(state.step);
     let dir = checkpoints.join(&name);
@@ -156,6 +157,20 @@ pub(crate) fn save_checkpoint(
         }
     }
     Ok(dir)
+}
+
+/// [`Error::NonFinite`] when a weight of `model` is NaN or infinite after `step` (an update
+/// that overflowed while the loss and gradients were still finite): such weights are never
+/// written, so the last checkpoint kept is a good one.
+pub(crate) fn refuse_non_finite(model: &PretrainModel, step: u64) -> Result<()> {
+    if hashformer_model::parameters_are_finite(model) {
+        return Ok(());
+    }
+    Err(Error::NonFinite {
+        step,
+        what: "weight update".into(),
+        value: f64::NAN,
+    })
 }
 
 /// Complete checkpoints (`step-N` directories; temporary ones start with a dot).
