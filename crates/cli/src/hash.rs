@@ -167,35 +167,63 @@ pub fn run(args: &HashArgs) -> Result<()> {
 
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
-    let mut lines = stdin.lines().enumerate().peekable();
+    let result = hash_lines(&hashers, stdin.lines(), &mut out);
+    // The lines before a bad one are written either way.
+    out.flush()?;
+    result
+}
+
+/// Hashes JSON `lines` in parallel chunks, writing each output line in order; stops at the
+/// first bad line (unreadable, not JSON, or not hashable) after writing every line before it.
+/// A UTF-8 byte order mark before the first line is skipped.
+fn hash_lines(
+    hashers: &Hashers,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut lines = lines.enumerate().peekable();
     while lines.peek().is_some() {
-        let chunk: Vec<(usize, String)> = lines
-            .by_ref()
-            .take(CHUNK_LINES)
-            .map(|(i, l)| {
-                l.map(|l| (i + 1, l))
-                    .with_context(|| format!("stdin line {}", i + 1))
-            })
-            .collect::<Result<_>>()?;
-        let outputs: Vec<Option<String>> = chunk
-            .par_iter()
-            .map(|(n, line)| {
-                if line.trim().is_empty() {
-                    return Ok(None);
+        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK_LINES);
+        let mut failure = None;
+        for (i, line) in lines.by_ref().take(CHUNK_LINES) {
+            match line {
+                Ok(mut line) => {
+                    if i == 0 && line.starts_with('\u{feff}') {
+                        line.drain(..'\u{feff}'.len_utf8());
+                    }
+                    chunk.push((i + 1, line));
                 }
-                let record: Record = serde_json::from_str(line).with_context(|| {
-                    format!("stdin line {n}: expected {{\"text\": ..., \"text_b\": ...}}")
-                })?;
-                let output = hashers
-                    .record(&record)
-                    .with_context(|| format!("stdin line {n}"))?;
-                Ok(Some(serde_json::to_string(&output)?))
-            })
-            .collect::<Result<_>>()?;
-        for line in outputs.into_iter().flatten() {
-            writeln!(out, "{line}")?;
+                Err(e) => {
+                    failure = Some(anyhow::Error::new(e).context(format!("stdin line {}", i + 1)));
+                    break;
+                }
+            }
+        }
+        let outputs: Vec<Result<Option<String>>> = chunk
+            .par_iter()
+            .map(|(n, line)| hash_line(hashers, *n, line))
+            .collect();
+        for output in outputs {
+            if let Some(line) = output? {
+                writeln!(out, "{line}")?;
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
         }
     }
-    out.flush()?;
     Ok(())
+}
+
+/// The output line of input line `n` (`None` for a blank one).
+fn hash_line(hashers: &Hashers, n: usize, line: &str) -> Result<Option<String>> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let record: Record = serde_json::from_str(line)
+        .with_context(|| format!("stdin line {n}: expected {{\"text\": ..., \"text_b\": ...}}"))?;
+    let output = hashers
+        .record(&record)
+        .with_context(|| format!("stdin line {n}"))?;
+    Ok(Some(serde_json::to_string(&output)?))
 }

@@ -91,9 +91,22 @@ fn md5_only_output_has_no_lsh_fields() {
 
 #[test]
 fn bad_input_names_the_line_and_exits_2() {
-    let (code, _, stderr) = run(&["hash"], "{\"text\": \"ok\"}\nnot json\n");
+    let (code, stdout, stderr) = run(&["hash"], "{\"text\": \"ok\"}\nnot json\n");
     assert_eq!(code, 2);
     assert!(stderr.contains("stdin line 2"), "{stderr}");
+    // The line before the bad one is not lost.
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("\"ok\""), "{stdout}");
+    // A byte order mark (Windows editors write one) is not a bad first line.
+    let (code, stdout, stderr) = run(&["hash"], "\u{feff}{\"text\": \"ok\"}\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    // Numbers out of range are refused with the range, not a panic or a 160 GB allocation.
+    for bad in ["1e10", "18446744073709551615", "600"] {
+        let (code, _, stderr) = run(&["hash", "--max-length", bad], "");
+        assert_eq!(code, 2);
+        assert!(stderr.contains("from 2 to 512"), "{bad}: {stderr}");
+    }
     let (code, _, stderr) = run(&["hash", "--max-length", "3"], "");
     assert_eq!(code, 2);
     assert!(stderr.contains("max_length"), "{stderr}");

@@ -45,18 +45,22 @@ impl RobertaBpe {
         let tokenizer: Tokenizer = json
             .parse()
             .map_err(|e| Error::Bpe(format!("tokenizer.json: {e}")))?;
-        Ok(Self::wrap(tokenizer))
+        Self::wrap(tokenizer, "tokenizer.json")
     }
 
     /// Builds the BPE from the contents of `vocab.json` and `merges.txt`, with a byte-level
     /// pre-tokeniser without prefix space, as `RobertaTokenizerFast` does.
     ///
     /// # Errors
-    /// [`Error::Bpe`] if the vocabulary is not a JSON object of ids, or a merge line does
-    /// not hold two pieces.
+    /// [`Error::Bpe`] if the vocabulary is not a JSON object of ids or is empty, a merge line
+    /// does not hold two pieces, or there are no merges (every word would then fall apart
+    /// into bytes: all LSH words in one bucket, a BPE model learning nothing).
     pub fn from_vocab_and_merges(vocab_json: &str, merges_txt: &str) -> Result<Self> {
         let vocab: HashMap<String, u32> =
             serde_json::from_str(vocab_json).map_err(|e| Error::Bpe(format!("vocab.json: {e}")))?;
+        if vocab.is_empty() {
+            return Err(Error::Bpe("vocab.json: the vocabulary is empty".into()));
+        }
         let mut merges = Vec::new();
         for (i, line) in merges_txt.lines().enumerate() {
             if line.starts_with("#version") || line.trim().is_empty() {
@@ -73,6 +77,9 @@ impl RobertaBpe {
                 }
             }
         }
+        if merges.is_empty() {
+            return Err(Error::Bpe("merges.txt holds no merges".into()));
+        }
         let model = BPE::builder()
             .vocab_and_merges(
                 vocab
@@ -84,15 +91,19 @@ impl RobertaBpe {
             .map_err(|e| Error::Bpe(format!("vocab.json + merges.txt: {e}")))?;
         let mut tokenizer = Tokenizer::new(model);
         tokenizer.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
-        Ok(Self::wrap(tokenizer))
+        Self::wrap(tokenizer, "vocab.json")
     }
 
-    fn wrap(tokenizer: Tokenizer) -> Self {
+    /// The BPE of `tokenizer`, refused when its vocabulary (read from `source`) is empty.
+    fn wrap(tokenizer: Tokenizer, source: &str) -> Result<Self> {
         let vocab_size = tokenizer.get_vocab_size(true);
-        Self {
+        if vocab_size == 0 {
+            return Err(Error::Bpe(format!("{source}: the vocabulary is empty")));
+        }
+        Ok(Self {
             tokenizer,
             vocab_size,
-        }
+        })
     }
 
     /// Number of ids in the vocabulary (50265 for roberta-base).
@@ -155,6 +166,13 @@ mod tests {
             RobertaBpe::from_vocab_and_merges("[1]", MERGES),
             Err(Error::Bpe(_))
         ));
+        // Empty files: every word was in one LSH bucket, and the BPE baseline trained to NaN.
+        let err = RobertaBpe::from_vocab_and_merges("{}", MERGES).unwrap_err();
+        assert!(err.to_string().contains("vocabulary is empty"), "{err}");
+        let err = RobertaBpe::from_vocab_and_merges(VOCAB, "").unwrap_err();
+        assert!(err.to_string().contains("no merges"), "{err}");
+        let err = RobertaBpe::from_vocab_and_merges(VOCAB, "#version: 0.2\n").unwrap_err();
+        assert!(err.to_string().contains("no merges"), "{err}");
         let err = RobertaBpe::from_vocab_and_merges(VOCAB, "a t\nbad\n").unwrap_err();
         assert!(err.to_string().contains("merges.txt line 2"), "{err}");
         assert!(matches!(
