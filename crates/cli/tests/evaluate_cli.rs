@@ -118,8 +118,9 @@ fn errors_exit_non_zero_and_say_where() {
         ),
         (
             "mrpc",
-            "index\tprediction\n0\t1\n1\tequivalent\n",
-            "p.tsv line 3, field \"prediction\": expected 0 or 1, got \"equivalent\"",
+            "index\tprediction\n0\t1\n1\tsimilar\n",
+            "p.tsv line 3, field \"prediction\": expected 0 or 1 (or not_equivalent or \
+             equivalent), got \"similar\"",
         ),
         (
             "rte",

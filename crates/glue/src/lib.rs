@@ -15,7 +15,7 @@ pub use hashformer_train::{Example, Target};
 pub use read::{read_file, read_from, read_split};
 pub use run::{
     markdown, merge_results, run_glue, write_glue_results, GlueObserver, GlueResults,
-    GlueRunConfig, SeedResult, TaskResult,
+    GlueRunConfig, SeedResult, TaskResult, DEV_PREDICTIONS,
 };
 pub use submit::{
     format_predictions, read_predictions, read_predictions_from, write_predictions, Prediction,

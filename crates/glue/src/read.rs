@@ -39,12 +39,18 @@ pub(crate) fn parse_label(
     at: Position,
 ) -> Result<Target> {
     let (parsed, expected) = match task.label_kind() {
-        LabelKind::Classification { file_labels, .. } => (
+        // The file's labels (`0`/`1`), or the class names a classifier prints (`positive`).
+        LabelKind::Classification { file_labels, names } => (
             file_labels
                 .iter()
                 .position(|&l| l == field)
+                .or_else(|| names.iter().position(|&l| l == field))
                 .map(Target::Class),
-            one_of(file_labels),
+            if file_labels == names {
+                one_of(file_labels)
+            } else {
+                format!("{} (or {})", one_of(file_labels), one_of(names))
+            },
         ),
         LabelKind::Regression { min, max } => {
             let score = field.parse::<f32>().ok().filter(|s| match range {
@@ -220,7 +226,8 @@ mod tests {
                 Task::Cola,
                 Split::Train,
                 "s\t1\t\ta\ns\tx\t\tb\n",
-                "X/dev.tsv line 2, field \"label\": expected 0 or 1, got \"x\"",
+                "X/dev.tsv line 2, field \"label\": expected 0 or 1 (or unacceptable or \
+                 acceptable), got \"x\"",
             ),
             (
                 Task::Rte,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{write_atomic, Error, Result};
 use crate::evaluate::{GlueScore, TaskMetrics};
 use crate::read::read_split;
+use crate::submit::{write_predictions, Prediction};
 use crate::task::{LabelKind, Split, Task};
 
 /// What to run.
@@ -170,6 +171,7 @@ pub fn run_glue(
                 seconds: summary.seconds,
             };
             save_seed_result(&saved_path, &settings, &result)?;
+            write_dev_predictions(&run_dir, task, &summary.best_outputs)?;
             observer.on_result(&result);
             seeds.push(result);
         }
@@ -182,6 +184,23 @@ pub fn run_glue(
 /// Each finished seed's result, in `<out>/<task>/seed-<s>/`, so that a rerun of the same
 /// command skips it.
 const SEED_RESULT: &str = "result.json";
+
+/// The best model's dev predictions, in `<out>/<task>/seed-<s>/`, in the form
+/// `hashformer evaluate --predictions` reads.
+pub const DEV_PREDICTIONS: &str = "dev_predictions.tsv";
+
+/// Writes `outputs` (one per dev row, in order) as `run_dir/dev_predictions.tsv`.
+fn write_dev_predictions(run_dir: &Path, task: Task, outputs: &[Target]) -> Result<()> {
+    let predictions: Vec<Prediction> = outputs
+        .iter()
+        .enumerate()
+        .map(|(index, &label)| Prediction {
+            index: index as u64,
+            label,
+        })
+        .collect();
+    write_predictions(&run_dir.join(DEV_PREDICTIONS), task, &predictions)
+}
 
 /// What produced a seed's result: a rerun reuses the result only when these match.
 #[derive(Debug, Serialize)]

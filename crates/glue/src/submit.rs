@@ -312,8 +312,9 @@ mod tests {
         for (task, text, message) in [
             (
                 Task::Sst2,
-                "index\tprediction\n0\t1\n1\tpositive\n",
-                "p.tsv line 3, field \"prediction\": expected 0 or 1, got \"positive\"",
+                "index\tprediction\n0\t1\n1\tgood\n",
+                "p.tsv line 3, field \"prediction\": expected 0 or 1 (or negative or positive), \
+                 got \"good\"",
             ),
             (
                 Task::Stsb,

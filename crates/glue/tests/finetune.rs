@@ -95,6 +95,15 @@ fn wnli_runs_reproducibly_resumes_merges_and_its_best_model_ignores_padding() {
     assert!(json["tasks"][0]["median"]["accuracy"].is_number(), "{json}");
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("| WNLI | accuracy |"), "{md}");
+    // Each seed's best dev predictions, in the form `evaluate` reads, give its metrics.
+    let written = out
+        .join("WNLI/seed-0")
+        .join(hashformer_glue::DEV_PREDICTIONS);
+    let predictions = hashformer_glue::read_predictions(&written, Task::Wnli).unwrap();
+    let gold =
+        hashformer_glue::read_file(&glue.join("WNLI/dev.tsv"), Task::Wnli, Split::Dev).unwrap();
+    let evaluated = hashformer_glue::evaluate(Task::Wnli, &gold, &predictions).unwrap();
+    assert_eq!(evaluated, wnli.seeds[0].metrics);
 
     // Rerunning into the same directory reuses the finished seeds; other settings are refused.
     let mut again = Starts::default();

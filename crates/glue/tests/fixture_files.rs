@@ -41,7 +41,7 @@ fn bad_files_name_file_line_and_field() {
         (
             "bad/cola_label.tsv",
             Task::Cola,
-            "line 2, field \"label\": expected 0 or 1, got \"x\"",
+            "line 2, field \"label\": expected 0 or 1 (or unacceptable or acceptable), got \"x\"",
         ),
     ] {
         let path = fixture(name);

@@ -81,3 +81,21 @@ fn unwritable_destination_is_an_error() {
     let err = Submission::new().write_zip(&path).unwrap_err();
     assert!(err.to_string().contains("submission.zip"), "{err}");
 }
+
+#[test]
+fn predictions_may_use_the_class_names_a_classifier_prints() {
+    let read = |text: &str| {
+        hashformer_glue::read_predictions_from(
+            text.as_bytes(),
+            std::path::Path::new("p.tsv"),
+            Task::Sst2,
+        )
+    };
+    let named = read("index\tprediction\n0\tpositive\n1\tnegative\n").unwrap();
+    let numbered = read("index\tprediction\n0\t1\n1\t0\n").unwrap();
+    assert_eq!(named, numbered);
+    let err = read("index\tprediction\n0\tgood\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("0 or 1 (or negative or positive)"), "{err}");
+}
