@@ -113,8 +113,9 @@ pub fn prepare(
 /// corpus to `out_dir`; `on_progress` is called every [`PROGRESS_EVERY_DOCUMENTS`] documents
 /// and once at the end.
 ///
-/// If `out_dir` already holds a prepared corpus of the same inputs (canonical paths and
-/// sizes) and config, it is opened and returned without reading the inputs. The corpus is
+/// If `out_dir` already holds a prepared corpus of the same inputs (canonical paths, sizes
+/// and sha256 of their bytes) and config, it is opened and returned without parsing the
+/// inputs (they are only hashed). The corpus is
 /// written into `<out_dir>.tmp-<pid>` and renamed to `out_dir` when complete, so `out_dir`
 /// never holds a partial corpus; leftover `<out_dir>.tmp-*` directories of earlier runs are
 /// removed first. One process at a time prepares a given `out_dir` (an OS lock on
@@ -174,10 +175,34 @@ fn describe_inputs(files: &[PathBuf]) -> Result<Vec<InputFile>> {
         .iter()
         .map(|file| {
             let path = fs::canonicalize(file).map_err(io_at(file))?;
-            let size = fs::metadata(&path).map_err(io_at(file))?.len();
-            Ok(InputFile { path, size })
+            let (size, sha256) = content_hash(&path)?;
+            Ok(InputFile { path, size, sha256 })
         })
         .collect()
+}
+
+/// The size and sha256 (lowercase hex) of the file at `path`, read in 1 MiB blocks.
+fn content_hash(path: &Path) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(io_at(path))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(io_at(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((size, hex))
 }
 
 enum Existing {

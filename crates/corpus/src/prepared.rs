@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CorpusProblem, Error, Result};
 use crate::prepare::PrepareConfig;
 
-/// Version of the on-disk layout, stored in `meta.json`.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the on-disk layout, stored in `meta.json`. 2: inputs carry their sha256.
+pub const FORMAT_VERSION: u32 = 2;
 /// The metadata file of a prepared corpus.
 pub const META_FILE: &str = "meta.json";
 /// Bytes per entry of a `.idx` file.
@@ -56,6 +56,9 @@ pub struct InputFile {
     pub path: PathBuf,
     /// Size in bytes, as stored (compressed for gzip).
     pub size: u64,
+    /// sha256 of the bytes as stored, lowercase hex: a file edited in place, even to the same
+    /// size, is another input.
+    pub sha256: String,
 }
 
 /// Counts of one split.

@@ -425,3 +425,25 @@ fn prepares_the_real_corpus() {
         .unwrap()
         .starts_with("Johannes \"Johan\" Gerardus"));
 }
+
+#[test]
+fn an_input_edited_in_place_to_the_same_size_is_another_corpus() {
+    let tmp = TempDir::new("same-size");
+    let inputs = inputs_of(&tmp);
+    let out = tmp.join("out");
+    prepare(&inputs, &out, &small_config()).unwrap();
+    // Same length, other bytes: a size check alone would reuse the stale corpus.
+    let text = fs::read_to_string(&inputs[0]).unwrap();
+    let edited: String = text
+        .chars()
+        .map(|c| if c == 'w' { 'v' } else { c })
+        .collect();
+    assert_ne!(edited, text);
+    assert_eq!(edited.len(), text.len());
+    fs::write(&inputs[0], edited).unwrap();
+    let err = prepare(&inputs, &out, &small_config()).unwrap_err();
+    assert!(
+        err.to_string().contains("prepared from other input files"),
+        "{err}"
+    );
+}
