@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use hashformer_report::median;
+
 use crate::bench::Record;
 
 /// Whether `a` and `b` are rounds of one measurement: the same implementation, backend,
@@ -16,16 +18,6 @@ pub(crate) fn same_measurement(a: &Record, b: &Record) -> bool {
         && a.variant == b.variant
         && a.batch_size == b.batch_size
         && a.seq_len == b.seq_len
-}
-
-/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 /// One record per measurement, in first-seen order: the median of the rounds' seconds and
@@ -42,8 +34,8 @@ pub(crate) fn merge(records: &[Record]) -> Vec<Record> {
             .filter_map(|o| o.peak_rss_mib)
             .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p))));
         merged.push(Record {
-            seconds: median(rounds.iter().map(|o| o.seconds).collect()),
-            tokens_per_s: median(rounds.iter().map(|o| o.tokens_per_s).collect()),
+            seconds: median(&mut rounds.iter().map(|o| o.seconds).collect::<Vec<_>>()),
+            tokens_per_s: median(&mut rounds.iter().map(|o| o.tokens_per_s).collect::<Vec<_>>()),
             peak_rss_mib: peak,
             iterations: rounds.iter().map(|o| o.iterations).sum(),
             ..r.clone()
@@ -77,7 +69,7 @@ pub(crate) fn ratio(ours: &[&Record], reference: &[&Record]) -> Option<Ratio> {
         return None;
     }
     Some(Ratio {
-        median: median(ratios.clone()),
+        median: median(&mut ratios.clone()),
         low: ratios.iter().copied().fold(f64::INFINITY, f64::min),
         high: ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         rounds: ratios.len(),

@@ -80,8 +80,8 @@ pub fn resolve_glue(
 ) -> Result<PathBuf> {
     let dir = resolve(given, GLUE)?;
     for &(task, file) in files {
-        let task_dir = dir.join(task).join(file);
-        if !task_dir.is_file() {
+        let path = dir.join(task).join(file);
+        if !path.is_file() {
             let looked = match given {
                 Some(_) => "in the --glue directory".to_owned(),
                 None => looked_in(&data_root()?),
@@ -92,7 +92,7 @@ pub fn resolve_glue(
                 fetch: task,
                 ..GLUE
             };
-            bail!("{}", missing_message(&task_dir, &looked, part));
+            bail!("{}", missing_message(&path, &looked, part));
         }
     }
     Ok(dir)

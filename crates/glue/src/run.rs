@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use hashformer_model::TextEncoder;
+use hashformer_report::median;
 use hashformer_train::{finetune, FinetuneConfig, FinetuneObserver, FinetuneTask, Init, Target};
 use serde::{Deserialize, Serialize};
 
@@ -88,16 +89,6 @@ fn label_names(task: Task) -> Vec<String> {
     match task.label_kind() {
         LabelKind::Classification { names, .. } => names.iter().map(|&n| n.to_owned()).collect(),
         LabelKind::Regression { .. } => vec!["similarity".to_owned()],
-    }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
 
@@ -488,13 +479,6 @@ mod tests {
         .unwrap();
         let err = merge_results(std::slice::from_ref(&path)).unwrap_err();
         assert!(matches!(err, Error::ResultsTask { .. }), "{err}");
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(&mut []).is_nan());
     }
 
     #[test]

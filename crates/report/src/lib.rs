@@ -6,9 +6,11 @@ mod line_chart;
 mod log;
 mod panels;
 mod render;
+mod stats;
 
 pub use bar_chart::{bar_chart, BarSeries};
 pub use error::{LogError, PlotError};
 pub use line_chart::plot_metrics;
 pub use log::{read_metrics, MetricsLog, Record};
 pub use render::{PlotOptions, MAX_SIDE, MIN_SIDE};
+pub use stats::median;

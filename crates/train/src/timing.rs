@@ -95,13 +95,7 @@ pub struct Timings {
 impl Timings {
     /// The median.
     pub fn median(&self) -> f64 {
-        let mut s = self.seconds.clone();
-        s.sort_by(f64::total_cmp);
-        match s.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => s[n / 2],
-            n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-        }
+        hashformer_report::median(&mut self.seconds.clone())
     }
 }
 

@@ -57,25 +57,23 @@ pub(crate) fn lock_run_dir(run_dir: &Path) -> Result<DirLock> {
     Ok(DirLock::acquire(&run_dir.join(LOCK_FILE), run_dir)?)
 }
 
-/// Deletes the checkpoint temporaries (`.step-N.tmp-PID`) that killed processes left behind,
-/// the paths deleted. Only call it holding the run's lock: then no live process writes one.
+/// Deletes the checkpoint temporaries (`.step-N.tmp-PID`) that killed processes left behind.
+/// Only call it holding the run's lock: then no live process writes one.
 ///
 /// # Errors
 /// [`Error::Io`] if one cannot be deleted.
-pub(crate) fn remove_stale_temporaries(checkpoints: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn remove_stale_temporaries(checkpoints: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(checkpoints) else {
-        return Ok(Vec::new());
+        return Ok(());
     };
-    let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(".step-") && name.contains(".tmp-") {
             let path = entry.path();
             std::fs::remove_dir_all(&path).map_err(Error::io(&path))?;
-            removed.push(path);
         }
     }
-    Ok(removed)
+    Ok(())
 }
 
 /// Makes `run_dir` ready for a fresh run: refuses when it holds a run's files, unless
