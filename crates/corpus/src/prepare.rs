@@ -181,28 +181,12 @@ fn describe_inputs(files: &[PathBuf]) -> Result<Vec<InputFile>> {
         .collect()
 }
 
-/// The size and sha256 (lowercase hex) of the file at `path`, read in 1 MiB blocks.
+/// The size and sha256 (lowercase hex) of the file at `path`.
 fn content_hash(path: &Path) -> Result<(u64, String)> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
     let mut file = fs::File::open(path).map_err(io_at(path))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer).map_err(io_at(path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((size, hex))
+    let mut sink = hashformer_files::HashSink::default();
+    std::io::copy(&mut file, &mut sink).map_err(io_at(path))?;
+    Ok(sink.finish())
 }
 
 enum Existing {

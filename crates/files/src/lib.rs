@@ -2,8 +2,10 @@
 
 mod atomic;
 mod data_dir;
+mod digest;
 mod lock;
 
 pub use atomic::{sync_dir, write_atomic};
 pub use data_dir::{data_root, DataRoot, DataRootError, DataSource, DATA_VAR};
+pub use digest::{hex, HashSink};
 pub use lock::{DirLock, LockError};

@@ -1,22 +1,11 @@
 //! Checksums: sha256 as lowercase hex, git blob ids (sha1 of `"blob {len}\0"` + content, how
-//! `SOURCES.txt` names the corpus pieces), and a writer that hashes what passes through it.
-
-use std::io::{self, Write};
+//! `SOURCES.txt` names the corpus pieces), and the writer that hashes what passes through it
+//! (`hashformer_files::HashSink`, shared with the prepared corpus).
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            // Writing to a String cannot fail.
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use hashformer_files::{hex, HashSink};
 
 /// The sha256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -29,32 +18,6 @@ pub fn git_blob_sha1(content: &[u8]) -> String {
     hasher.update(format!("blob {}\0", content.len()).as_bytes());
     hasher.update(content);
     hex(&hasher.finalize())
-}
-
-/// A sink that hashes (sha256) and counts the bytes written to it.
-#[derive(Default)]
-pub struct HashSink {
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl HashSink {
-    /// The byte count and the sha256 (lowercase hex) of everything written.
-    pub fn finish(self) -> (u64, String) {
-        (self.bytes, hex(&self.hasher.finalize()))
-    }
-}
-
-impl Write for HashSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.hasher.update(buf);
-        self.bytes += buf.len() as u64;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
