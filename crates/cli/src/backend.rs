@@ -36,7 +36,7 @@ impl Backend {
                 .map(|i| Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(i)))
                 .collect()),
             #[cfg(feature = "cuda")]
-            Self::Cuda => Ok((0..count).map(|i| Device::cuda(i)).collect()),
+            Self::Cuda => Ok((0..count).map(Device::cuda).collect()),
             #[allow(unreachable_patterns)]
             _ => self.device().map(|d| vec![d]),
         }

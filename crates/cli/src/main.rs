@@ -15,6 +15,8 @@ mod glue;
 mod hash;
 mod inference;
 mod pretrain;
+#[cfg(feature = "wgpu")]
+mod runtime_dir;
 mod size;
 mod variant;
 
@@ -27,24 +29,54 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Vocabulary-free transformers: hash text the HashFormers way.
+/// Vocabulary-free transformers (HashFormers): pre-train, fine-tune on GLUE and run models whose
+/// words get their input from a hash, not a vocabulary.
 #[derive(Parser)]
-#[command(name = "hashformer", version, about, long_about = None)]
+#[command(
+    name = "hashformer",
+    version,
+    long_about = None,
+    after_help = AFTER_HELP,
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// The workflow and where data comes from, under the command list of `--help`.
+const AFTER_HELP: &str = "\
+A first model, in order:
+  hashformer pretrain --variant proj --minutes 60 --out ~/runs/proj
+  hashformer glue --model ~/runs/proj/model --tasks sst2 --out ~/runs/proj-glue
+  hashformer classify --model ~/runs/proj-glue/SST-2/seed-0/best \"a fine film\"
+(`cargo xtask quickstart` runs all three on a small budget.)
+
+Data (GLUE, the Wikipedia corpus, roberta-base BPE files) is read from $HASHFORMER_DATA, else
+the per-user data directory (~/.local/share/hashformers on Linux); `cargo xtask data fetch`
+gets it. `hashformer <COMMAND> --help` describes each command's options.";
+
 #[derive(Subcommand)]
 enum Command {
+    /// Pre-train a HashFormer (or the BPE baseline) on a text corpus with Shuffle+Random,
+    /// resumable, with progress, JSONL metrics and a PNG plot in the run directory.
+    Pretrain(Box<pretrain::PretrainArgs>),
+    /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
+    Glue(Box<glue::GlueArgs>),
+    /// Label texts (arguments or stdin lines) with a fine-tuned classifier.
+    Classify(classify::ClassifyArgs),
+    /// Sentence vectors (JSON lines) from a checkpoint's encoder.
+    Embed(embed::EmbedArgs),
+    /// Compute a GLUE task's metrics for a predictions file against a gold (dev) file.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Combine the results.json of several `glue` runs of one model (e.g. seeds run apart).
+    GlueMerge(glue::MergeArgs),
     /// Hash JSON lines `{"text": …, "text_b": …}` from stdin into tokens, MD5/LSH hashes,
     /// buckets and Pool indices (one JSON object per line on stdout).
     Hash(hash::HashArgs),
     /// Print the parameter and memory breakdown of a model configuration.
     Size(size::SizeArgs),
-    /// Pre-train a HashFormer (or the BPE baseline) on a text corpus with Shuffle+Random,
-    /// resumable, with progress, JSONL metrics and a PNG plot in the run directory.
-    Pretrain(Box<pretrain::PretrainArgs>),
+    /// How many distinct words of a corpus share a hash bucket, per bucket count.
+    Collisions(collisions::CollisionsArgs),
     /// Time hashing, embeddings, inference and training steps on a backend (JSON records for
     /// `cargo xtask bench`).
     Bench(bench::BenchArgs),
@@ -52,21 +84,12 @@ enum Command {
     BenchReport(bench_report::BenchReportArgs),
     /// Time pre-training steps of a model on synthetic batches (JSON on stdout).
     BenchStep(bench_step::BenchStepArgs),
-    /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
-    Glue(Box<glue::GlueArgs>),
-    /// Combine the results.json of several `glue` runs of one model (e.g. seeds run apart).
-    GlueMerge(glue::MergeArgs),
-    /// Compute a GLUE task's metrics for a predictions file against a gold (dev) file.
-    Evaluate(evaluate::EvaluateArgs),
-    /// Label texts (arguments or stdin lines) with a fine-tuned classifier.
-    Classify(classify::ClassifyArgs),
-    /// Sentence vectors (JSON lines) from a checkpoint's encoder.
-    Embed(embed::EmbedArgs),
-    /// How many distinct words of a corpus share a hash bucket, per bucket count.
-    Collisions(collisions::CollisionsArgs),
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: the environment is read unsynchronised by other threads.
+    #[cfg(feature = "wgpu")]
+    runtime_dir::ensure();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hash(args) => hash::run(&args),

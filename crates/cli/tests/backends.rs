@@ -225,3 +225,24 @@ fn gpu_pretraining_steps_match_cpu() {
         }
     }
 }
+
+/// A successful WGPU run prints nothing about `XDG_RUNTIME_DIR` when the variable is unset
+/// (it printed `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` four times:
+/// Mesa's device-selection layer asks libwayland for a compositor).
+#[cfg(feature = "wgpu")]
+#[test]
+fn a_wgpu_run_without_a_runtime_directory_is_quiet() {
+    let tmp = TempDir::new("xdg");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .args(["embed", "--backend", "wgpu", "--model"])
+        .arg(fixture("proj-md5"))
+        .arg("a short text")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"vector\""));
+}

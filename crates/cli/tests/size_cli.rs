@@ -47,3 +47,43 @@ fn table_and_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("nope"), "{err}");
 }
+
+/// The top-level help is current: it names every command and the workflow, and nothing in it
+/// is promised for "later" (it once said "hash text, and (later) classify, embed, …").
+#[test]
+fn top_level_help_lists_every_command_and_the_workflow() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .arg("--help")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).expect("UTF-8");
+    for command in [
+        "pretrain",
+        "glue",
+        "classify",
+        "embed",
+        "evaluate",
+        "glue-merge",
+        "hash",
+        "size",
+        "collisions",
+        "bench",
+        "bench-report",
+        "bench-step",
+    ] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{command} "))),
+            "{command} missing from:\n{help}"
+        );
+    }
+    assert!(!help.contains("later"), "{help}");
+    for needle in [
+        "hashformer pretrain",
+        "HASHFORMER_DATA",
+        "cargo xtask data fetch",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}
