@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use hashformer_corpus::{prepare_with_progress, PrepareConfig, PrepareProgress, Split};
+use hashformer_corpus::{
+    prepare_cached, prepare_with_progress, PrepareConfig, PrepareProgress, Split,
+};
 use hashformer_hashing::RobertaBpe;
 use hashformer_model::{HashformerConfig, TextEncoder};
 use hashformer_train::{
@@ -84,7 +86,9 @@ pub struct PretrainArgs {
     /// documents) [default: corpus/enwiki-2014-wikiextractor in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long, num_args = 1..)]
     corpus: Vec<PathBuf>,
-    /// Where the prepared corpus is written, or reused if it matches [default: OUT/corpus].
+    /// Where the prepared corpus is written, or reused if it matches [default: shared by all
+    /// runs of the same corpus and --max-length, in corpora/ of the cache directory:
+    /// $HASHFORMER_CACHE, else the per-user one, ~/.cache/hashformers on Linux].
     #[arg(long)]
     prepared: Option<PathBuf>,
     /// Replace the prepared corpus at --prepared when it was made from other input files
@@ -297,17 +301,38 @@ fn print_summary(summary: &RunSummary, steps: u64, stop_after: Option<u64>) {
     );
 }
 
-/// Prepares the corpus into `--prepared` (default OUT/corpus) or reuses it.
+/// Where the corpus is prepared: `--prepared`; or, resuming a run that prepared its own corpus
+/// (`OUT/corpus`, before the shared cache), that one; else the shared cache.
+enum Destination {
+    Dir(PathBuf),
+    Cache(PathBuf),
+}
+
+impl Destination {
+    fn of(args: &PretrainArgs) -> Result<Self> {
+        if let Some(dir) = &args.prepared {
+            return Ok(Self::Dir(dir.clone()));
+        }
+        let cache = hashformer_files::cache_root()
+            .context("choosing where to prepare the corpus (or give --prepared DIR)")?;
+        if args.resume {
+            let recorded = hashformer_train::recorded_corpus(&args.out)?;
+            let corpora = cache.join(hashformer_corpus::CORPORA_DIR);
+            if let Some(dir) = recorded.filter(|d| !d.starts_with(&corpora)) {
+                return Ok(Self::Dir(dir));
+            }
+        }
+        Ok(Self::Cache(cache))
+    }
+}
+
+/// Prepares the corpus (see [`Destination`]) or reuses it; the prepared directory.
 fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
     let inputs = if args.corpus.is_empty() {
         vec![data::resolve(None, data::CORPUS)?]
     } else {
         args.corpus.clone()
     };
-    let out = args
-        .prepared
-        .clone()
-        .unwrap_or_else(|| args.out.join("corpus"));
     let config = PrepareConfig {
         max_words: args.max_length.saturating_sub(2),
         max_train_chunks: args.max_train_sequences,
@@ -329,28 +354,39 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
             p.documents, p.train_chunks, p.valid_chunks
         ));
     };
-    let prepared =
-        prepare_with_progress(&inputs, &out, &config, &mut on_progress).map_err(|e| {
-            // Only a refused, different prepared corpus is what the flag is for.
-            let hint = match e {
-                hashformer_corpus::Error::OutputExists { .. } => {
-                    " (--replace-prepared replaces a corpus prepared from other inputs or with \
-                     another config)"
-                }
-                _ => "",
-            };
-            anyhow::Error::new(e)
-                .context(format!("preparing the corpus into {}{hint}", out.display()))
-        })?;
+    let (prepared, place) = match Destination::of(args)? {
+        Destination::Dir(out) => (
+            prepare_with_progress(&inputs, &out, &config, &mut on_progress),
+            out,
+        ),
+        Destination::Cache(cache) => (
+            prepare_cached(&inputs, &cache, &config, &mut on_progress),
+            cache.join(hashformer_corpus::CORPORA_DIR),
+        ),
+    };
+    let prepared = prepared.map_err(|e| {
+        // Only a refused, different prepared corpus is what the flag is for.
+        let hint = match e {
+            hashformer_corpus::Error::OutputExists { .. } => {
+                " (--replace-prepared replaces a corpus prepared from other inputs or with \
+                 another config)"
+            }
+            _ => "",
+        };
+        anyhow::Error::new(e).context(format!(
+            "preparing the corpus into {}{hint}",
+            place.display()
+        ))
+    })?;
     bar.finish_and_clear();
     let meta = prepared.meta();
     eprintln!(
         "corpus {}: {} training and {} held-out sequences",
-        out.display(),
+        prepared.dir().display(),
         meta.stats(Split::Train).chunks,
         meta.stats(Split::Valid).chunks
     );
-    Ok(out)
+    Ok(prepared.dir().to_owned())
 }
 
 /// Progress bar with ETA and tokens/s, plus one line per held-out evaluation.

@@ -11,7 +11,11 @@ use serde_json::Value;
 /// Runs the binary; returns (exit code, stdout, stderr).
 fn hashformer(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
+    if let Some(cache) = hashformer_testkit::cache_beside_out(args) {
+        cmd.env(hashformer_testkit::CACHE_VAR, cache);
+    }
+    let mut child = cmd
         .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

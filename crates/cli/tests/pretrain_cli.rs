@@ -11,6 +11,9 @@ use serde_json::Value;
 fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
     cmd.args(args);
+    if let Some(cache) = hashformer_testkit::cache_beside_out(args) {
+        cmd.env(hashformer_testkit::CACHE_VAR, cache);
+    }
     if let Some(d) = data {
         cmd.env("HASHFORMER_DATA", d);
     }
@@ -177,6 +180,65 @@ fn a_moved_corpus_needs_replace_prepared() {
     assert_eq!(code, 0, "{stderr}");
     let meta = std::fs::read_to_string(prepared.join("meta.json")).unwrap();
     assert!(meta.contains("moved"), "{meta}");
+}
+
+/// Without `--prepared`, runs share one prepared corpus per corpus content and packing, in
+/// `$HASHFORMER_CACHE/corpora` (each run prepared its own `OUT/corpus`, 227 MB for the
+/// Wikipedia corpus); a copy of the corpus elsewhere finds it too. A run that prepared its
+/// own corpus before the cache existed resumes with that one.
+#[test]
+fn runs_share_a_cached_prepared_corpus_by_default() {
+    let dir = TempDir::new("pretrain-cache");
+    let text: String = (0..120)
+        .map(|d| format!("Document {d} tells how the small red fox ran {d} miles home.\n\n"))
+        .collect();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for corpus in [&a, &b] {
+        std::fs::create_dir_all(corpus).unwrap();
+        std::fs::write(corpus.join("corpus.txt"), &text).unwrap();
+    }
+    let run = |corpus: &Path, out: &str, extra: &[&str]| {
+        let mut args = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
+        args.extend(["--batch-size", "2", "--quiet"]);
+        args.extend(["--corpus", corpus.to_str().unwrap()]);
+        let out = dir.join(out);
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(extra);
+        let (code, _, stderr) = hashformer(&args, None);
+        assert_eq!(code, 0, "{stderr}");
+        let line = stderr.lines().find(|l| l.starts_with("corpus ")).unwrap();
+        line.split(':').next().unwrap().to_owned()
+    };
+    let first = run(&a, "run-1", &["--steps", "1"]);
+    let second = run(&b, "run-2", &["--steps", "1"]);
+    assert_eq!(first, second);
+    let corpora = dir.join("cache/corpora");
+    assert!(first.contains(corpora.to_str().unwrap()), "{first}");
+    let entries = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+    };
+    assert_eq!(entries(&corpora), 1);
+    assert!(!dir.join("run-1/corpus").exists() && !dir.join("run-2/corpus").exists());
+
+    // A run with its own OUT/corpus (the layout before the cache) resumes with it.
+    let own = dir.join("run-3/corpus");
+    run(
+        &a,
+        "run-3",
+        &["--steps", "1", "--prepared", own.to_str().unwrap()],
+    );
+    let resumed = run(&a, "run-3", &["--steps", "2", "--resume"]);
+    assert!(resumed.ends_with("run-3/corpus"), "{resumed}");
+    assert_eq!(entries(&corpora), 1);
 }
 
 #[test]

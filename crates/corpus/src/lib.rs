@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod cache;
 mod error;
 mod order;
 mod pack;
@@ -8,6 +9,7 @@ mod prepare;
 mod prepared;
 mod read;
 
+pub use cache::{prepare_cached, CORPORA_DIR};
 pub use error::{CorpusProblem, Error, Result};
 pub use order::{DataPosition, EpochOrder};
 pub use pack::{count_words, Chunk, Packer};

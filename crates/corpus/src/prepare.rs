@@ -73,7 +73,7 @@ impl PrepareConfig {
     }
 
     /// The config as stored in `meta.json`.
-    fn recorded(&self) -> Self {
+    pub(crate) fn recorded(&self) -> Self {
         Self {
             overwrite: false,
             ..self.clone()
@@ -133,23 +133,61 @@ pub fn prepare_with_progress(
     on_progress: &mut dyn FnMut(&PrepareProgress),
 ) -> Result<PreparedCorpus> {
     let packer = config.packer()?;
+    let files = input_files(inputs)?;
+    let described = describe_inputs(&files)?;
+    let job = Job {
+        files,
+        described,
+        matching: InputMatch::Path,
+    };
+    prepare_into(job, out_dir, config, &packer, on_progress)
+}
+
+/// How the inputs recorded in an existing prepared corpus are compared with this run's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputMatch {
+    /// The same canonical paths, sizes and sha256.
+    Path,
+    /// The same file names, sizes and sha256, wherever the files are (the shared cache).
+    Content,
+}
+
+/// The input files of one preparation, described.
+pub(crate) struct Job {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) described: Vec<InputFile>,
+    pub(crate) matching: InputMatch,
+}
+
+/// The corpus files of `inputs` ([`corpus_files`]), at least one.
+pub(crate) fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let files = corpus_files(inputs)?;
     if files.is_empty() {
         return Err(Error::NoCorpusFiles {
             inputs: inputs.to_vec(),
         });
     }
-    let described = describe_inputs(&files)?;
+    Ok(files)
+}
+
+/// Prepares `job` into `out_dir` under its lock, or opens the same corpus already there.
+pub(crate) fn prepare_into(
+    job: Job,
+    out_dir: &Path,
+    config: &PrepareConfig,
+    packer: &Packer,
+    on_progress: &mut dyn FnMut(&PrepareProgress),
+) -> Result<PreparedCorpus> {
     // One process at a time prepares (or checks) `out_dir`; the lock is released on return.
     let _lock = lock(out_dir)?;
-    let replace = match existing(out_dir, &described, config)? {
+    let replace = match existing(out_dir, &job.described, job.matching, config)? {
         Existing::Missing => false,
         Existing::Same => return PreparedCorpus::open(out_dir),
         Existing::Replaceable => true,
     };
     let tmp = temp_dir(out_dir)?;
-    let written =
-        write_corpus(&tmp, files, described, config, &packer, on_progress).and_then(|()| {
+    let written = write_corpus(&tmp, job.files, job.described, config, packer, on_progress)
+        .and_then(|()| {
             if replace {
                 fs::remove_dir_all(out_dir).map_err(io_at(out_dir))?;
             }
@@ -170,7 +208,7 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-fn describe_inputs(files: &[PathBuf]) -> Result<Vec<InputFile>> {
+pub(crate) fn describe_inputs(files: &[PathBuf]) -> Result<Vec<InputFile>> {
     files
         .iter()
         .map(|file| {
@@ -198,7 +236,12 @@ enum Existing {
     Replaceable,
 }
 
-fn existing(out_dir: &Path, inputs: &[InputFile], config: &PrepareConfig) -> Result<Existing> {
+fn existing(
+    out_dir: &Path,
+    inputs: &[InputFile],
+    matching: InputMatch,
+    config: &PrepareConfig,
+) -> Result<Existing> {
     if fs::symlink_metadata(out_dir).is_err() {
         return Ok(Existing::Missing);
     }
@@ -221,7 +264,9 @@ fn existing(out_dir: &Path, inputs: &[InputFile], config: &PrepareConfig) -> Res
             "it has format version {}, not {FORMAT_VERSION}",
             meta.format_version
         ),
-        Ok(meta) if meta.inputs != inputs => "it was prepared from other input files".into(),
+        Ok(meta) if !same_inputs(&meta.inputs, inputs, matching) => {
+            "it was prepared from other input files".into()
+        }
         Ok(meta) if meta.config != config.recorded() => format!(
             "it was prepared with another config ({})",
             serde_json::to_string(&meta.config).unwrap_or_default()
@@ -234,6 +279,24 @@ fn existing(out_dir: &Path, inputs: &[InputFile], config: &PrepareConfig) -> Res
         Err(refuse(format!(
             "holds a different prepared corpus: {difference}; set overwrite to replace it"
         )))
+    }
+}
+
+/// Whether the `recorded` inputs of a prepared corpus are this run's `inputs`.
+fn same_inputs(recorded: &[InputFile], inputs: &[InputFile], matching: InputMatch) -> bool {
+    match matching {
+        InputMatch::Path => recorded == inputs,
+        InputMatch::Content => {
+            let content = |f: &InputFile| {
+                (
+                    f.path.file_name().map(ToOwned::to_owned),
+                    f.size,
+                    f.sha256.clone(),
+                )
+            };
+            recorded.len() == inputs.len()
+                && recorded.iter().map(content).eq(inputs.iter().map(content))
+        }
     }
 }
 

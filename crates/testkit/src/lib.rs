@@ -43,6 +43,18 @@ pub fn shared_data(needs: &str) -> Option<PathBuf> {
     None
 }
 
+/// The environment variable naming the cache directory (prepared corpora).
+pub const CACHE_VAR: &str = "HASHFORMER_CACHE";
+
+/// The cache directory a test's `hashformer` command should use so that it never touches the
+/// user's cache: `cache` beside the command's `--out` (inside the test's [`TempDir`]), or
+/// `None` when `args` have no `--out`. Set it as `HASHFORMER_CACHE` ([`CACHE_VAR`]).
+pub fn cache_beside_out(args: &[&str]) -> Option<PathBuf> {
+    let out = args.iter().position(|a| *a == "--out")?;
+    let run = Path::new(args.get(out + 1)?);
+    Some(run.parent().unwrap_or(Path::new(".")).join("cache"))
+}
+
 /// A fresh, empty folder under the system temp dir, removed (with everything in it) on drop.
 /// It dereferences to its [`Path`].
 #[derive(Debug)]

@@ -23,7 +23,7 @@ pub use finetune::{
 pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{
-    latest_checkpoint, pretrain, ClassCounts, ClassRecall, EvalReport, Objective, Observer, Phases,
-    PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport,
+    latest_checkpoint, pretrain, recorded_corpus, ClassCounts, ClassRecall, EvalReport, Objective,
+    Observer, Phases, PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport,
 };
 pub use schedule::{Decay, LrSchedule};

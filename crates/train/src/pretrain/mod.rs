@@ -43,7 +43,7 @@ pub use config::{Objective, PretrainConfig};
 pub use counts::{ClassCounts, ClassRecall};
 pub use objective::PretrainModel;
 pub use report::{EvalReport, Observer, RunOptions, RunSummary, StepReport};
-pub use run_dir::latest_checkpoint;
+pub use run_dir::{latest_checkpoint, recorded_corpus};
 pub use step::Phases;
 
 pub(crate) use step::{train_step, Trainer, Work};

@@ -114,6 +114,22 @@ pub(crate) struct RunFile {
     pub(crate) corpus: PathBuf,
 }
 
+/// The prepared corpus directory that the run in `run_dir` reads, as its `run.json` records
+/// it; `None` when `run_dir` holds no run yet.
+///
+/// # Errors
+/// [`Error::Io`] or [`Error::Json`] naming `run.json` when it exists but cannot be read.
+pub fn recorded_corpus(run_dir: &Path) -> Result<Option<PathBuf>> {
+    let path = run_dir.join(RUN_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    let run: RunFile = serde_json::from_str(&text).map_err(Error::json(&path))?;
+    Ok(Some(run.corpus))
+}
+
 fn checkpoint_name(step: u64) -> String {
     format!("step-{step:08}")
 }
