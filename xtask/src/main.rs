@@ -12,12 +12,15 @@
 //! - `cargo xtask bench [--quick] [--backends …] [--configs …]`: hashing, embeddings, inference
 //!   and training steps per backend next to PyTorch, into `docs/bench/` (JSON, Markdown, PNG).
 //! - `cargo xtask bench-hashing`: hashing benchmarks plus the Python reference baseline.
+//! - `cargo xtask fuzz [--minutes N] [--targets …]`: coverage-guided fuzzing of every input
+//!   path with libFuzzer (`crates/fuzz`, `fuzz/`, `docs/reliability.md`).
 //! - `cargo xtask pretrain …`, `cargo xtask glue …`: `hashformer pretrain` / `glue` with the
 //!   backend's cargo feature.
 
 mod bench;
 mod cli;
 mod data;
+mod fuzz;
 mod golden;
 mod quickstart;
 mod tidy;
@@ -44,12 +47,13 @@ fn run(args: &[String]) -> Result<()> {
         Some("tidy") => tidy::run(&project_root()),
         Some("golden") => golden::run(&project_root()),
         Some("data") => data::run(&project_root(), &args[1..]),
+        Some("fuzz") => fuzz::run(&project_root(), &args[1..]),
         Some("quickstart") => quickstart::run(&project_root(), &args[1..]),
         Some("bench") => bench::backends(&project_root(), &args[1..]),
         Some("bench-hashing") => bench::hashing(&project_root(), &args[1..]),
         Some(sub @ ("pretrain" | "glue")) => cli::run(&project_root(), sub, &args[1..]),
         _ => bail!(
-            "usage: cargo xtask <quickstart [--minutes M] | tidy | golden | data <check|import|fetch> … | bench [--quick] [--backends cpu,wgpu,cuda] [--configs tiny,small,base] | bench-hashing [--quick] | \
+            "usage: cargo xtask <quickstart [--minutes M] | tidy | golden | data <check|import|fetch> … | bench [--quick] [--backends cpu,wgpu,cuda] [--configs tiny,small,base] | bench-hashing [--quick] | fuzz [--minutes N] [--targets a,b] | \
              pretrain ARGS… | glue ARGS…>\n\
              (`cargo xtask data --help`, `cargo xtask pretrain --help` and `cargo xtask glue --help` \
              list the options)"
