@@ -8,6 +8,7 @@ mod bench_rounds;
 mod bench_step;
 mod classify;
 mod collisions;
+mod convert;
 mod data;
 mod embed;
 mod evaluate;
@@ -73,6 +74,8 @@ enum Command {
     /// Hash JSON lines `{"text": …, "text_b": …}` from stdin into tokens, MD5/LSH hashes,
     /// buckets and Pool indices (one JSON object per line on stdout).
     Hash(hash::HashArgs),
+    /// Convert a checkpoint between our format and the official code's (either way).
+    Convert(convert::ConvertArgs),
     /// Print the parameter and memory breakdown of a model configuration.
     Size(size::SizeArgs),
     /// How many distinct words of a corpus share a hash bucket, per bucket count.
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify::run(&args),
         Command::Embed(args) => embed::run(&args),
         Command::Collisions(args) => collisions::run(&args),
+        Command::Convert(args) => convert::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,7 +27,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 
 /// Writes `bytes` to `path` atomically (`hashformer_files::write_atomic`).
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     hashformer_files::write_atomic(path, bytes).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,
@@ -108,7 +108,10 @@ pub fn load_weights<M: Module>(model: &mut M, dir: &Path, optional: &[&str]) -> 
 /// Reads `dir/model.safetensors`, checking that every value is finite and, with a `config`,
 /// that the widths and layer count its header declares are the config's (before any model
 /// of that config is built).
-fn read_weights(dir: &Path, config: Option<&HashformerConfig>) -> Result<(PathBuf, Vec<u8>)> {
+pub(crate) fn read_weights(
+    dir: &Path,
+    config: Option<&HashformerConfig>,
+) -> Result<(PathBuf, Vec<u8>)> {
     let path = dir.join(WEIGHTS_FILE);
     let bytes = fs::read(&path).map_err(|source| Error::Io {
         path: path.clone(),
@@ -123,7 +126,7 @@ fn read_weights(dir: &Path, config: Option<&HashformerConfig>) -> Result<(PathBu
 }
 
 /// Loads the checked `bytes` of the weights file `path` into `model` (see [`load_weights`]).
-fn apply_weights<M: Module>(
+pub(crate) fn apply_weights<M: Module>(
     model: &mut M,
     bytes: Vec<u8>,
     path: &Path,

@@ -60,6 +60,37 @@ pub enum Error {
         /// The batch's variant.
         batch: hashformer_embeddings::EmbeddingKind,
     },
+    /// A checkpoint's weights are a pickled `pytorch_model.bin`, which is never unpickled
+    /// here (unpickling can run code).
+    #[error(
+        "{}: pickled PyTorch weights are not read (unpickling can run code); convert them to \
+         model.safetensors first: python tools/convert/bin_to_safetensors.py {} (it loads with \
+         torch.load(weights_only=True), then safetensors.torch.save_file)",
+        path.display(),
+        path.parent().map_or_else(|| ".".into(), |p| p.display().to_string())
+    )]
+    PickledWeights {
+        /// The `pytorch_model.bin`.
+        path: PathBuf,
+    },
+    /// A reference checkpoint's `config.json` does not say how its inputs are hashed.
+    #[error(
+        "{}: the config does not record the hashing scheme (the reference's never does): give \
+         it: md5 for hashformer-md-*, lsh for hashformer-lsh-*, bpe for the BPE RoBERTa baseline",
+        path.display()
+    )]
+    SchemeNeeded {
+        /// The `config.json`.
+        path: PathBuf,
+    },
+    /// A checkpoint conversion cannot be done as asked.
+    #[error("{}: {reason}", path.display())]
+    Convert {
+        /// The directory or file concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// Hashing or encoding text failed.
     #[error(transparent)]
     Hashing(#[from] hashformer_hashing::Error),

@@ -56,6 +56,12 @@ fn default_model_type() -> String {
 fn default_key() -> String {
     "en".into()
 }
+/// `architectures` as HF writes it: a list, or `null` when no model class was recorded.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
+}
 const fn one() -> usize {
     1
 }
@@ -67,8 +73,8 @@ const fn two() -> usize {
 /// `hash_type`, `num_buckets`, `hash_key` and `num_hash_bits`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HfConfig {
-    /// HF model classes (informational).
-    #[serde(default)]
+    /// HF model classes (informational; `null` in `to_dict()` output reads as none).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub architectures: Vec<String>,
     /// Always `"roberta"`.
     #[serde(default = "default_model_type")]

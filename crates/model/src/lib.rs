@@ -3,6 +3,7 @@
 mod attention;
 mod checkpoint;
 mod config;
+mod convert;
 mod error;
 mod hf;
 mod hf_keys;
@@ -16,6 +17,9 @@ mod weights_check;
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
 pub use checkpoint::{load_config, load_weights, save, CONFIG_FILE, WEIGHTS_FILE};
 pub use config::{HashformerConfig, DEFAULT_BUCKETS};
+pub use convert::{
+    from_reference, reference_config_json, to_reference, Converted, ReferenceScheme, PICKLE_FILE,
+};
 pub use error::{Error, Result};
 pub use hf::{HfConfig, ReferenceVocabCode};
 pub use input::{EncodedBatch, TextEncoder};
