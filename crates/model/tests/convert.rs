@@ -4,7 +4,7 @@
 //! stored logits; missing schemes and pickled weights are refused clearly.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::prelude::*;
 use hashformer_model::{
@@ -17,15 +17,16 @@ use serde_json::Value;
 mod common;
 
 use common::parity_io::{Io, FIXTURES};
+use common::{assert_close, fixture};
 
-/// The PyTorch/Burn tolerance of the parity test.
-const ATOL: f32 = 1e-4;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/parity")
-        .join(name)
-}
+/// The fields of our `config.json` that the reference's does not have.
+const OUR_FIELDS: [&str; 5] = [
+    "embedding_type",
+    "hash_type",
+    "num_buckets",
+    "hash_key",
+    "num_hash_bits",
+];
 
 fn scheme_of(name: &str) -> ReferenceScheme {
     match name.rsplit('-').next() {
@@ -44,13 +45,7 @@ fn json(path: &Path) -> Value {
 fn reference_copy(name: &str, dir: &Path) {
     let mut config = json(&fixture(name).join(CONFIG_FILE));
     let fields = config.as_object_mut().unwrap();
-    for field in [
-        "embedding_type",
-        "hash_type",
-        "num_buckets",
-        "hash_key",
-        "num_hash_bits",
-    ] {
+    for field in OUR_FIELDS {
         fields.remove(field);
     }
     fields.insert("architectures".into(), Value::Null);
@@ -67,13 +62,7 @@ fn ours_to_reference_to_ours_is_lossless() {
         let there =
             to_reference(&fixture(name), &reference).unwrap_or_else(|e| panic!("{name}: {e}"));
         let written = json(&reference.join(CONFIG_FILE));
-        for field in [
-            "embedding_type",
-            "hash_type",
-            "num_buckets",
-            "hash_key",
-            "num_hash_bits",
-        ] {
+        for field in OUR_FIELDS {
             assert!(written.get(field).is_none(), "{name}: {field} written");
         }
         assert!(there
@@ -107,12 +96,6 @@ fn ours_to_reference_to_ours_is_lossless() {
             "{name}"
         );
     }
-}
-
-fn assert_close<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) {
-    assert_eq!(got.dims(), want.dims(), "{name} {what} shape");
-    let diff: f32 = (got - want).abs().max().into_scalar();
-    assert!(diff <= ATOL, "{name} {what}: max |diff| {diff} > {ATOL}");
 }
 
 #[test]

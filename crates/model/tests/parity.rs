@@ -3,33 +3,16 @@
 //! safetensors layout, must reproduce PyTorch's hidden states and head logits (eval mode).
 //! Also: padding invariance, and the bad fixtures fail with the right errors.
 
-use std::path::PathBuf;
-
 use burn::prelude::*;
 use hashformer_embeddings::{EmbeddingInput, TokenInput};
 use hashformer_model::{
     load_config, load_weights, Error, HashformerForPretraining, HashformerForSequenceClassification,
 };
 
-/// PyTorch and Burn sum in different orders; f32 rounding stays far below this, while every
-/// semantic slip the fixtures were built to catch moves outputs by more (see their README).
-const ATOL: f32 = 1e-4;
-
 mod common;
 
 use common::parity_io::{Io, FIXTURES};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/parity")
-        .join(name)
-}
-
-fn assert_close<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) {
-    assert_eq!(got.dims(), want.dims(), "{name} {what} shape");
-    let diff: f32 = (got - want).abs().max().into_scalar();
-    assert!(diff <= ATOL, "{name} {what}: max |diff| {diff} > {ATOL}");
-}
+use common::{assert_close, fixture};
 
 #[test]
 fn all_variants_match_pytorch() {

@@ -1,3 +1,25 @@
 //! Helpers shared by the model integration tests.
 
 pub mod parity_io;
+
+use std::path::PathBuf;
+
+use burn::prelude::*;
+
+/// The PyTorch/Burn tolerance of the parity fixtures' outputs.
+pub const ATOL: f32 = 1e-4;
+
+/// The parity fixture directory `name` (see [`parity_io::FIXTURES`]).
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parity")
+        .join(name)
+}
+
+/// `got` has `want`'s shape and lies within [`ATOL`] of it; `name` and `what` name the
+/// fixture and the output in the failure.
+pub fn assert_close<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) {
+    assert_eq!(got.dims(), want.dims(), "{name} {what} shape");
+    let diff: f32 = (got - want).abs().max().into_scalar();
+    assert!(diff <= ATOL, "{name} {what}: max |diff| {diff} > {ATOL}");
+}
