@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::prepare::{describe_inputs, input_files, prepare_into, InputMatch, Job};
+use crate::prepare::{prepare_into, InputMatch, Job};
 use crate::prepared::{InputFile, FORMAT_VERSION};
 use crate::{PrepareConfig, PrepareProgress, PreparedCorpus};
 
@@ -70,18 +70,12 @@ pub fn prepare_cached(
     on_progress: &mut dyn FnMut(&PrepareProgress),
 ) -> Result<PreparedCorpus> {
     let packer = config.packer()?;
-    let files = input_files(inputs)?;
-    let described = describe_inputs(&files)?;
-    let out_dir = cached_dir(cache_root, &described, config);
+    let job = Job::of(inputs, InputMatch::Content)?;
+    let out_dir = cached_dir(cache_root, &job.described, config);
     let parent = cache_root.join(CORPORA_DIR);
     std::fs::create_dir_all(&parent).map_err(|source| crate::Error::Io {
         path: parent,
         source,
     })?;
-    let job = Job {
-        files,
-        described,
-        matching: InputMatch::Content,
-    };
     prepare_into(job, &out_dir, config, &packer, on_progress)
 }

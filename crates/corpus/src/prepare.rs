@@ -133,13 +133,7 @@ pub fn prepare_with_progress(
     on_progress: &mut dyn FnMut(&PrepareProgress),
 ) -> Result<PreparedCorpus> {
     let packer = config.packer()?;
-    let files = input_files(inputs)?;
-    let described = describe_inputs(&files)?;
-    let job = Job {
-        files,
-        described,
-        matching: InputMatch::Path,
-    };
+    let job = Job::of(inputs, InputMatch::Path)?;
     prepare_into(job, out_dir, config, &packer, on_progress)
 }
 
@@ -159,8 +153,21 @@ pub(crate) struct Job {
     pub(crate) matching: InputMatch,
 }
 
+impl Job {
+    /// The corpus files of `inputs`, described (each one hashed), to be matched by `matching`.
+    pub(crate) fn of(inputs: &[PathBuf], matching: InputMatch) -> Result<Self> {
+        let files = input_files(inputs)?;
+        let described = describe_inputs(&files)?;
+        Ok(Self {
+            files,
+            described,
+            matching,
+        })
+    }
+}
+
 /// The corpus files of `inputs` ([`corpus_files`]), at least one.
-pub(crate) fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let files = corpus_files(inputs)?;
     if files.is_empty() {
         return Err(Error::NoCorpusFiles {
@@ -208,7 +215,7 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-pub(crate) fn describe_inputs(files: &[PathBuf]) -> Result<Vec<InputFile>> {
+fn describe_inputs(files: &[PathBuf]) -> Result<Vec<InputFile>> {
     files
         .iter()
         .map(|file| {
