@@ -14,6 +14,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Flex};
 use burn::tensor::{DType, Shape, TensorData};
 
+use crate::linear::{self, LinearNode};
 use crate::rows;
 
 /// The fused operations. Call them through [`crate::layer_norm`], [`crate::attention_softmax`]
@@ -38,20 +39,28 @@ pub trait KernelBackend: Backend {
 
     /// erf-GELU, element by element.
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `x · weight + bias` for `x` of `[..., d_input]`, `weight` `[d_input, d_output]` and
+    /// `bias` `[d_output]`.
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 /// A contiguous `f32` view of `tensor`.
-fn values(tensor: &FlexTensor) -> FlexTensor {
+pub(crate) fn values(tensor: &FlexTensor) -> FlexTensor {
     assert_eq!(tensor.dtype(), DType::F32, "kernels run on f32 tensors");
     tensor.to_contiguous()
 }
 
 /// A Flex tensor of `shape` holding `data`.
-fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
+pub(crate) fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(data, shape))
 }
 
-fn slice(tensor: &FlexTensor) -> &[f32] {
+pub(crate) fn slice(tensor: &FlexTensor) -> &[f32] {
     tensor
         .as_slice::<f32>()
         .expect("a contiguous f32 tensor has a slice")
@@ -123,6 +132,10 @@ impl KernelBackend for Flex {
 
     fn fused_gelu(x: FlexTensor) -> FlexTensor {
         gelu(&x)
+    }
+
+    fn fused_linear(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        linear::forward(&x, &weight, &bias).0
     }
 }
 
@@ -252,6 +265,22 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
         let y = gelu(x.primitive());
         match prep {
             OpsKind::Tracked(prep) => prep.finish(values(x.primitive()), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let prep = LinearNode
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
+            .compute_bound()
+            .stateful();
+        let (y, x, weight) = linear::forward(x.primitive(), weight.primitive(), bias.primitive());
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((x, weight), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }

@@ -3,6 +3,8 @@
 mod adamw;
 mod backend;
 mod dropout;
+pub mod gemm;
+mod linear;
 pub mod math;
 mod ops;
 pub mod reference;
@@ -11,7 +13,10 @@ pub mod rows;
 pub use adamw::{adamw_slices, adamw_update, AdamWScalars};
 pub use backend::KernelBackend;
 pub use dropout::{draw, dropout_mask, Dropout, DropoutConfig};
-pub use ops::{attention_softmax, gelu, layer_norm, LayerNorm, LayerNormConfig};
+pub use linear::column_sums;
+pub use ops::{
+    attention_softmax, forward_linear, gelu, layer_norm, linear, LayerNorm, LayerNormConfig,
+};
 
 use burn::prelude::Device;
 

@@ -63,6 +63,35 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_gelu(x.into_dispatch()))
 }
 
+/// The linear layer `x · weight + bias`: on Flex one `gemm` pass onto the bias rows (and a
+/// backward node of three products and a column sum), elsewhere Burn's `linear`.
+///
+/// # Shapes
+/// - `x`: `[..., d_input]`; `weight`: `[d_input, d_output]`; `bias`: `[d_output]`
+/// - output: `[..., d_output]`
+pub fn linear<const D: usize>(
+    x: Tensor<D>,
+    weight: Tensor<2>,
+    bias: Option<Tensor<1>>,
+) -> Tensor<D> {
+    match bias {
+        Some(bias) if fused(&x) && weight.dtype() == DType::F32 && bias.dtype() == DType::F32 => {
+            Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_linear(
+                x.into_dispatch(),
+                weight.into_dispatch(),
+                bias.into_dispatch(),
+            ))
+        }
+        bias => burn::tensor::module::linear(x, weight, bias),
+    }
+}
+
+/// `layer.forward(x)` through [`linear`]: the same parameters and record paths as Burn's
+/// `Linear`, with the fused kernel on Flex.
+pub fn forward_linear<const D: usize>(layer: &burn::nn::Linear, x: Tensor<D>) -> Tensor<D> {
+    linear(x, layer.weight.val(), layer.bias.as_ref().map(Param::val))
+}
+
 /// Configuration of [`LayerNorm`].
 #[derive(Config, Debug)]
 pub struct LayerNormConfig {

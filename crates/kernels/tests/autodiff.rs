@@ -4,7 +4,7 @@
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::Distribution;
-use hashformer_kernels::{attention_softmax, gelu, layer_norm};
+use hashformer_kernels::{attention_softmax, gelu, layer_norm, linear};
 
 fn device() -> Device {
     let device = Device::flex().autodiff();
@@ -135,6 +135,67 @@ fn gelu_values_and_gradients_match_burn() {
     );
 }
 
+/// `x · W + b` and its three gradients against Burn's `linear`, for 2-D and 3-D inputs and
+/// for a weight stored transposed (a strided view, as a loaded checkpoint may hold it).
+#[test]
+fn linear_values_and_gradients_match_burn() {
+    let device = device();
+    for (leading, d_in, d_out, transposed) in [
+        (vec![1], 1, 1, false),
+        (vec![7], 5, 3, false),
+        (vec![2, 9], 33, 17, true),
+        (vec![3, 70], 200, 210, false),
+        (vec![130], 64, 300, true),
+    ] {
+        let what = format!("{leading:?}x{d_in}->{d_out} transposed {transposed}");
+        let weight = if transposed {
+            Tensor::<2>::random([d_out, d_in], Distribution::Normal(0.0, 1.0), &device)
+                .transpose()
+                .require_grad()
+        } else {
+            random([d_in, d_out], &device)
+        };
+        let bias = random([d_out], &device);
+        let check = |x: Tensor<3>| {
+            let [a, b, _] = x.dims();
+            let w = random([a, b, d_out], &device).detach();
+            let fused = linear(x.clone(), weight.clone(), Some(bias.clone()));
+            let grads = weighted(fused.clone(), &w).backward();
+            let (x2, w2, b2) = (
+                x.clone().detach().require_grad(),
+                weight.clone().detach().require_grad(),
+                bias.clone().detach().require_grad(),
+            );
+            let plain = burn::tensor::module::linear(x2.clone(), w2.clone(), Some(b2.clone()));
+            let plain_grads = weighted(plain.clone(), &w).backward();
+            assert_close(fused, plain, 1e-5, &format!("y {what}"));
+            assert_close(
+                x.grad(&grads).unwrap(),
+                x2.grad(&plain_grads).unwrap(),
+                1e-4,
+                &format!("dx {what}"),
+            );
+            assert_close(
+                weight.grad(&grads).unwrap(),
+                w2.grad(&plain_grads).unwrap(),
+                1e-4,
+                &format!("dW {what}"),
+            );
+            assert_close(
+                bias.grad(&grads).unwrap(),
+                b2.grad(&plain_grads).unwrap(),
+                1e-4,
+                &format!("db {what}"),
+            );
+        };
+        let rows: usize = leading.iter().product();
+        check(random([1, rows, d_in], &device));
+        if let [a, b] = leading[..] {
+            check(random([a, b, d_in], &device));
+        }
+    }
+}
+
 #[test]
 fn without_autodiff_the_fused_ops_run_forward_only() {
     let device = Device::flex();
@@ -148,5 +209,19 @@ fn without_autodiff_the_fused_ops_run_forward_only() {
         1e-5,
         "layer norm",
     );
-    assert_close(gelu(x.clone()), activation::gelu(x), 1e-6, "gelu");
+    assert_close(gelu(x.clone()), activation::gelu(x.clone()), 1e-6, "gelu");
+    let weight = Tensor::<2>::random([6, 5], Distribution::Normal(0.0, 1.0), &device);
+    let bias = Tensor::<1>::random([5], Distribution::Normal(0.0, 1.0), &device);
+    assert_close(
+        linear(x.clone(), weight.clone(), Some(bias.clone())),
+        burn::tensor::module::linear(x.clone(), weight.clone(), Some(bias)),
+        1e-5,
+        "linear",
+    );
+    assert_close(
+        linear(x.clone(), weight.clone(), None),
+        x.matmul(weight),
+        1e-5,
+        "linear without a bias",
+    );
 }

@@ -238,3 +238,33 @@ fn gelu_matches_the_reference_and_finite_differences() {
         );
     }
 }
+
+/// The linear layer's pieces on a product above the threading threshold: a `gemm` onto bias
+/// rows (forward), the transposed products (backward) and the column sums.
+#[test]
+fn linear_products_and_column_sums_are_the_same_on_one_and_two_threads() {
+    use hashformer_kernels::gemm::{matmul_into, MatRef};
+    let (rows, d_in, d_out) = (300, 256, 130);
+    let (x, w, dy) = (
+        values(5, rows * d_in),
+        values(6, d_in * d_out),
+        values(7, rows * d_out),
+    );
+    let run = || {
+        let (x, w, dy) = (
+            MatRef::row_major(&x, rows, d_in),
+            MatRef::row_major(&w, d_in, d_out),
+            MatRef::row_major(&dy, rows, d_out),
+        );
+        let mut y = vec![0.5; rows * d_out];
+        matmul_into(&mut y, true, x, w);
+        let mut dx = vec![0.0; rows * d_in];
+        matmul_into(&mut dx, false, dy, w.t());
+        let mut dw = vec![0.0; d_in * d_out];
+        matmul_into(&mut dw, false, x.t(), dy);
+        let mut db = vec![0.0; d_out];
+        hashformer_kernels::column_sums(&values(7, rows * d_out), &mut db);
+        [y, dx, dw, db]
+    };
+    assert_eq!(on_threads(1, run), on_threads(2, run));
+}

@@ -3,7 +3,7 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use hashformer_kernels::{attention_softmax, Dropout, DropoutConfig};
+use hashformer_kernels::{attention_softmax, forward_linear, Dropout, DropoutConfig};
 
 use crate::init::linear;
 
@@ -95,9 +95,9 @@ impl SelfAttention {
             x.reshape([batch, seq_len, self.num_heads, head_dim])
                 .swap_dims(1, 2)
         };
-        let q = split(self.query.forward(rows.clone()));
-        let k = split(self.key.forward(rows.clone()));
-        let v = split(self.value.forward(rows));
+        let q = split(forward_linear(&self.query, rows.clone()));
+        let k = split(forward_linear(&self.key, rows.clone()));
+        let v = split(forward_linear(&self.value, rows));
         let scores = q.matmul(k.swap_dims(2, 3));
         let probs = attention_softmax(scores, mask_bias, (head_dim as f64).sqrt());
         let probs = self.dropout.forward(probs);
@@ -105,6 +105,6 @@ impl SelfAttention {
             .matmul(v)
             .swap_dims(1, 2)
             .reshape([batch * seq_len, width]);
-        self.output.forward(context)
+        forward_linear(&self.output, context)
     }
 }

@@ -3,7 +3,9 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use hashformer_kernels::{gelu, Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
+use hashformer_kernels::{
+    forward_linear, gelu, Dropout, DropoutConfig, LayerNorm, LayerNormConfig,
+};
 
 use crate::attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
 use crate::init::linear;
@@ -118,9 +120,10 @@ impl EncoderLayer {
         let h = self
             .attention_norm
             .forward(self.dropout.forward(attended) + rows);
-        let ff = self
-            .output
-            .forward(gelu(self.intermediate.forward(h.clone())));
+        let ff = forward_linear(
+            &self.output,
+            gelu(forward_linear(&self.intermediate, h.clone())),
+        );
         self.output_norm.forward(self.dropout.forward(ff) + h)
     }
 }

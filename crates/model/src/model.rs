@@ -7,7 +7,9 @@ use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
-use hashformer_kernels::{gelu, Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
+use hashformer_kernels::{
+    forward_linear, gelu, linear as linear_op, Dropout, DropoutConfig, LayerNorm, LayerNormConfig,
+};
 
 use crate::config::HashformerConfig;
 use crate::error::Error;
@@ -195,14 +197,13 @@ impl HashformerForMaskedLm {
         let x = self
             .lm_head
             .layer_norm
-            .forward(gelu(self.lm_head.dense.forward(hidden)));
+            .forward(gelu(forward_linear(&self.lm_head.dense, hidden)));
         let table = match &self.roberta.embeddings.token {
             TokenEmbedding::Bucket(table) => table.weight.val(),
             // `init_masked_lm` only builds this model over an id table.
             _ => unreachable!("HashformerForMaskedLm is only built over an id table"),
         };
-        let vocab = table.dims()[0];
-        x.matmul(table.transpose()) + self.lm_head.bias.val().reshape([1, vocab])
+        linear_op(x, table.transpose(), Some(self.lm_head.bias.val()))
     }
 }
 
@@ -240,8 +241,10 @@ impl HashformerForPretraining {
     /// # Shapes
     /// - output: `[batch, seq_len, 3]`
     pub fn forward(&self, input: EmbeddingInput) -> Tensor<3> {
-        self.dense
-            .forward(self.dropout.forward(self.roberta.forward(input)))
+        forward_linear(
+            &self.dense,
+            self.dropout.forward(self.roberta.forward(input)),
+        )
     }
 }
 
@@ -254,8 +257,8 @@ impl ClassificationHead {
         let first = hidden
             .slice([0..batch, 0..1, 0..width])
             .reshape([batch, width]);
-        let x = self.dense.forward(self.dropout.forward(first)).tanh();
-        self.out_proj.forward(self.dropout.forward(x))
+        let x = forward_linear(&self.dense, self.dropout.forward(first)).tanh();
+        forward_linear(&self.out_proj, self.dropout.forward(x))
     }
 }
 

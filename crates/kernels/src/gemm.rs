@@ -1,0 +1,231 @@
+//! Matrix products through the `gemm` crate, the one that Flex's `matmul` calls, but writing
+//! into a buffer the caller fills: [`crate::linear`] starts its output as the bias, so the
+//! product lands on it in one pass instead of Flex's zero-filled output plus a bias pass.
+//!
+//! This is the crate's only module with `unsafe`: `gemm::gemm` takes raw pointers and strides.
+//! Every call goes through [`matmul_into`], which checks beforehand that each element the
+//! product reads or writes lies inside its slice.
+
+#![allow(unsafe_code)]
+
+/// Products with at least this many multiply-adds use every rayon thread (Flex's threshold).
+const PARALLEL_MULTIPLY_ADDS: usize = 192 * 192 * 192;
+
+/// A strided read-only view of an `f32` matrix: element `(i, j)` is
+/// `data[i * row_stride + j * col_stride]`.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A view with the given strides.
+    ///
+    /// # Panics
+    /// If an element of the view lies outside `data`.
+    pub fn strided(
+        data: &'a [f32],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Self {
+        if rows > 0 && cols > 0 {
+            let last = (rows - 1) * row_stride + (cols - 1) * col_stride;
+            assert!(
+                last < data.len(),
+                "a {rows}x{cols} view with strides ({row_stride}, {col_stride}) reaches \
+                 element {last} of a slice of {}",
+                data.len()
+            );
+        }
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    /// `data` as a row-major `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `data` does not hold exactly `rows × cols` values.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        assert_eq!(data.len(), rows * cols, "a row-major {rows}x{cols} matrix");
+        Self::strided(data, rows, cols, cols, 1)
+    }
+
+    /// The transposed view (no copy).
+    pub fn t(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+/// `out = lhs · rhs`, or `out += lhs · rhs` when `accumulate`, with `out` row-major
+/// `lhs.rows() × rhs.cols()`. The result depends on the shapes only, not on the number of
+/// threads (`gemm` splits the output, never the inner dimension).
+///
+/// # Panics
+/// If the inner dimensions differ or `out` has the wrong length.
+pub fn matmul_into(out: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert_eq!(k, rhs.rows, "inner dimensions of a product");
+    assert_eq!(out.len(), m * n, "a {m}x{n} product's output");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    let parallelism = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MULTIPLY_ADDS {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    let stride = |s: usize| isize::try_from(s).expect("a stride fits isize");
+    // SAFETY: `MatRef::strided` checked that every element (i, j) of `lhs` (i < m, j < k)
+    // and of `rhs` (i < k, j < n) lies inside its slice, and the assertions above that `out`
+    // holds exactly the m·n row-major elements `gemm` writes (column stride 1, row stride n).
+    // `out` is borrowed mutably, so it aliases neither input. With `read_dst == accumulate`,
+    // `gemm` reads `out` only when the caller asked to add to it (it is initialised either
+    // way, being a `&mut [f32]`).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            stride(n),
+            accumulate,
+            lhs.data.as_ptr(),
+            stride(lhs.col_stride),
+            stride(lhs.row_stride),
+            rhs.data.as_ptr(),
+            stride(rhs.col_stride),
+            stride(rhs.row_stride),
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
+        let mut out = vec![0.0; lhs.rows * rhs.cols];
+        for i in 0..lhs.rows {
+            for j in 0..rhs.cols {
+                let mut sum = 0.0f64;
+                for p in 0..lhs.cols {
+                    let a = lhs.data[i * lhs.row_stride + p * lhs.col_stride];
+                    let b = rhs.data[p * rhs.row_stride + j * rhs.col_stride];
+                    sum += f64::from(a) * f64::from(b);
+                }
+                out[i * rhs.cols + j] = sum as f32;
+            }
+        }
+        out
+    }
+
+    fn values(n: usize, salt: u32) -> Vec<f32> {
+        (0..n as u32)
+            .map(|i| ((i.wrapping_mul(2654435761) ^ salt) % 1000) as f32 / 250.0 - 2.0)
+            .collect()
+    }
+
+    #[test]
+    fn products_match_the_naive_loop_on_odd_shapes_and_transposed_views() {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (3, 5, 7),
+            (17, 1, 9),
+            (33, 65, 2),
+            (200, 230, 210),
+        ] {
+            let a = values(m * k, 1);
+            let b = values(k * n, 2);
+            let bt = values(n * k, 3);
+            for (lhs, rhs) in [
+                (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n)),
+                (
+                    MatRef::row_major(&a, m, k),
+                    MatRef::row_major(&bt, n, k).t(),
+                ),
+            ] {
+                let want = naive(lhs, rhs);
+                let mut got = vec![f32::NAN; m * n];
+                matmul_into(&mut got, false, lhs, rhs);
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+                        "{m}x{k}x{n}: {g} vs {w}"
+                    );
+                }
+                let mut added = vec![1.5; m * n];
+                matmul_into(&mut added, true, lhs, rhs);
+                for (g, w) in added.iter().zip(&want) {
+                    assert!((g - w - 1.5).abs() <= 1e-4 * (1.0 + w.abs()), "accumulate");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_inner_dimension_gives_zeros_or_keeps_the_output() {
+        let mut out = vec![f32::NAN; 6];
+        matmul_into(
+            &mut out,
+            false,
+            MatRef::row_major(&[], 2, 0),
+            MatRef::row_major(&[], 0, 3),
+        );
+        assert_eq!(out, vec![0.0; 6]);
+        let mut kept = vec![2.0; 6];
+        matmul_into(
+            &mut kept,
+            true,
+            MatRef::row_major(&[], 2, 0),
+            MatRef::row_major(&[], 0, 3),
+        );
+        assert_eq!(kept, vec![2.0; 6]);
+    }
+
+    #[test]
+    #[should_panic(expected = "reaches element")]
+    fn a_view_past_its_slice_is_refused() {
+        let data = [0.0; 5];
+        let _ = MatRef::strided(&data, 2, 3, 3, 1);
+    }
+}
