@@ -24,7 +24,10 @@
 //!   although only the first 126 words of a line are hashed.
 //! - `md5/encode_ids_cached`: the same with the encoder's default per-worker word memo,
 //!   warmed (the production configuration).
-//! - `lsh/cold/signature`, `lsh/cold/bucket`: [`LshHasher`] over the first 300 distinct words.
+//! - `lsh/cold/signature`, `lsh/cold/bucket`: [`LshHasher`] over the first 300 distinct words;
+//!   `lsh/cold/features` and `lsh/cold/argmax` split the bucket: [`LshHasher::features`]
+//!   alone, then [`LshHasher::bucket_of`] alone over the same words' features (computed
+//!   outside the timed loop): the Emb_LSH argmax.
 //! - `lsh/cached/signature`, `lsh/cached/bucket`: a warmed `CachedHasher<&LshHasher>` over
 //!   every token of the first 200 lines.
 //! - `batch/encode_ids_rayon`: [`SequenceEncoder::encode_ids_batch`] over every line, on
@@ -49,8 +52,8 @@ use criterion::{
 };
 use flate2::read::GzDecoder;
 use hashformer_hashing::{
-    pre_tokenize, CachedHasher, LshHasher, Md5Hasher, RobertaBpe, SequenceEncoder, TextInput,
-    TokenHasher, WordMemo, Words, DEFAULT_CACHE_CAPACITY,
+    pre_tokenize, CachedHasher, Feature, LshHasher, Md5Hasher, RobertaBpe, SequenceEncoder,
+    TextInput, TokenHasher, WordMemo, Words, DEFAULT_CACHE_CAPACITY,
 };
 
 /// The corpus file, relative to `$HASHFORMER_DATA`.
@@ -275,6 +278,26 @@ fn hashing(c: &mut Criterion) {
             b.iter(|| {
                 for word in &cold_words {
                     black_box(lsh.bucket(black_box(word)).expect("LSH bucket"));
+                }
+            });
+        });
+        // The bucket split in two: the features (BPE of the variant string) alone, then the
+        // argmax alone over features computed once, outside the timed loop.
+        group.bench_function("features", |b| {
+            b.iter(|| {
+                for word in &cold_words {
+                    black_box(lsh.features(black_box(word)).expect("LSH features"));
+                }
+            });
+        });
+        let cold_features: Vec<Vec<Feature>> = cold_words
+            .iter()
+            .map(|word| lsh.features(word).expect("LSH features"))
+            .collect();
+        group.bench_function("argmax", |b| {
+            b.iter(|| {
+                for features in &cold_features {
+                    black_box(lsh.bucket_of(black_box(features)));
                 }
             });
         });
