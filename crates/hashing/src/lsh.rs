@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use crate::bpe::RobertaBpe;
 use crate::error::Result;
 use crate::mt19937::LegacyRandomState;
+use crate::rotator::Rotator;
 use crate::signature::Signature;
 use crate::special::{DEFAULT_NUM_BUCKETS, HASH_ID_OFFSET, NUM_HASH_BITS};
 
@@ -110,7 +111,8 @@ impl Default for LshConfig {
 /// The LSH hasher: BPE features → 128-bit SimHash signature, or → Emb_LSH bucket.
 pub struct LshHasher {
     bpe: RobertaBpe,
-    rotator: Box<[f64]>,
+    /// The Emb_LSH rotator, with the `f32` copy its argmax filter reads.
+    rotator: Rotator,
     /// Lazily drawn Gaussian rows, one per vocabulary id (a deterministic memo, not state).
     rows: Box<[OnceLock<Box<[f64; NUM_HASH_BITS]>>]>,
 }
@@ -143,9 +145,9 @@ impl LshHasher {
 
     /// Builds a hasher from a validated configuration (`num_buckets > 0`).
     fn build(bpe: RobertaBpe, config: LshConfig) -> Self {
-        let rotator = LegacyRandomState::new(config.rotator_seed)
-            .normals(config.num_buckets as usize)
-            .into_boxed_slice();
+        let rotator = Rotator::new(
+            LegacyRandomState::new(config.rotator_seed).normals(config.num_buckets as usize),
+        );
         let rows = (0..bpe.vocab_size()).map(|_| OnceLock::new()).collect();
         Self { bpe, rotator, rows }
     }
@@ -213,7 +215,7 @@ impl LshHasher {
     /// `s_i = score(i)` for `i < B/2` and `-score(i)` above; the lowest index wins ties.
     pub fn bucket_of(&self, features: &[Feature]) -> u32 {
         // The index is below the width, a u32.
-        crate::rotator::signed_argmax(&self.rotator, features) as u32 + HASH_ID_OFFSET
+        self.rotator.signed_argmax(features) as u32 + HASH_ID_OFFSET
     }
 }
 
