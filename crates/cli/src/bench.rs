@@ -119,7 +119,10 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 /// Resets the peak resident set to the current one (Linux `clear_refs` 5); false if it cannot.
+/// Free memory the allocator keeps for reuse is handed back first, so that one bench's peak
+/// does not include what an earlier bench of the same process left.
 fn reset_peak() -> bool {
+    crate::allocator::release_free_memory();
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 

@@ -1,5 +1,6 @@
 //! `hashformer`: the user-facing command line of hashformers.
 
+mod allocator;
 mod args;
 mod backend;
 mod bench;
@@ -24,11 +25,6 @@ mod variant;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// Tensors of several MiB are allocated and freed for every operation; glibc returns such
-/// blocks to the kernel and the next one is faulted in page by page. mimalloc reuses them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Vocabulary-free transformers (HashFormers): pre-train, fine-tune on GLUE and run models whose
 /// words get their input from a hash, not a vocabulary.
@@ -90,6 +86,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     // Before any thread starts: the environment is read unsynchronised by other threads.
     #[cfg(feature = "wgpu")]
     runtime_dir::ensure();
