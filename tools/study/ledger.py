@@ -3,7 +3,7 @@
 
     python3 tools/study/ledger.py [STUDY_DIR]      # default ~/runs/study
 
-Per run: variant, seed, steps done of planned, tokens seen (real tokens: the sum of each
+Per run: variant, seed, peak learning rate, steps done of planned, tokens seen (real tokens: the sum of each
 logging window's tokens/s times its length, so roughly), training wall time, and the latest
 held-out evaluation (loss, accuracy against the majority rate, recall of the three classes).
 Standard library only; reads metrics.jsonl and run.json, writes nothing.
@@ -41,6 +41,7 @@ def summarise(run):
         "run": run.name,
         "variant": variant_name(config["model"]),
         "seed": config.get("seed", "?"),
+        "lr": f"{config['schedule']['peak']:g}",
         "steps": f"{train[-1]['step'] if train else 0:,} / {config['steps']:,}",
         "tokens": f"{tokens / 1e6:.1f} M",
         "wall": f"{wall / 3600:.2f} h",
@@ -55,11 +56,11 @@ def summarise(run):
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path.home() / "runs/study")
     runs = sorted(p for p in root.iterdir() if (p / "run.json").is_file())
-    print("| run | variant | seed | steps | tokens | wall time | latest held-out evaluation |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print("| run | variant | seed | peak lr | steps | tokens | wall time | latest held-out evaluation |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     for run in runs:
         r = summarise(run)
-        print(f"| {r['run']} | {r['variant']} | {r['seed']} | {r['steps']} | {r['tokens']} | "
+        print(f"| {r['run']} | {r['variant']} | {r['seed']} | {r['lr']} | {r['steps']} | {r['tokens']} | "
               f"{r['wall']} | {r['held_out']} |")
 
 

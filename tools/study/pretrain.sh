@@ -4,7 +4,7 @@
 #   tools/study/pretrain.sh NAME MINUTES [pretrain options...]
 #   e.g. tools/study/pretrain.sh proj-md5-s0 140 --variant proj --scheme md5 --seed 0
 #
-# Every run shares one recipe: small (4 x 256), batch 16 x 128, peak lr 1e-3 with 6 % warm-up
+# Every run shares one recipe: small (4 x 256), batch 16 x 128, peak lr LR (default 5e-4) with 6 % warm-up
 # and linear decay over STEPS steps (default 36,000, group A's budget), held-out
 # evaluation and a checkpoint every 500 steps, one thread (two runs use the two cores).
 # The run lives in $STUDY_DIR/NAME (default ~/runs/study), outside the work tree; a second
@@ -22,6 +22,6 @@ out="$dir/$name"
 resume=()
 if compgen -G "$out/checkpoints/step-*" >/dev/null; then resume=(--resume); fi
 mkdir -p "$dir"
-exec "$bin" pretrain --config small --steps "${STEPS:-36000}" --lr 1e-3 --eval-every 500 --eval-batches 16 \
+exec "$bin" pretrain --config small --steps "${STEPS:-36000}" --lr "${LR:-5e-4}" --eval-every 500 --eval-batches 16 \
   --checkpoint-every 500 --keep-checkpoints 2 --minutes "$minutes" --quiet --out "$out" \
   "${resume[@]}" "$@" >>"$dir/$name.log" 2>&1
