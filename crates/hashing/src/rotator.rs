@@ -269,6 +269,16 @@ fn signed(index: usize, width: usize, score: f64) -> f64 {
     }
 }
 
+/// `(offset + start) mod width` for `offset, start < width`, without a division: the index
+/// of the rotator entry that feature offset `offset` meets at score index `start`.
+fn rotated(offset: usize, start: usize, width: usize) -> usize {
+    if offset >= width - start {
+        offset - (width - start)
+    } else {
+        offset + start
+    }
+}
+
 /// The strict signed score `s_index`: `score(index)` summed from 0.0 in feature order with
 /// [`add_term`], then [`signed`] (`offsets[f] = id_f mod B`). Bit for bit the full path's
 /// value at `index`.
@@ -280,13 +290,7 @@ fn exact_signed_score(
 ) -> f64 {
     let width = rotator.len();
     let score = features.iter().zip(offsets).fold(0.0, |score, (f, &o)| {
-        // (id + index) mod B, with o, index < B.
-        let j = if o >= width - index {
-            o - (width - index)
-        } else {
-            o + index
-        };
-        add_term(score, rotator[j], f.weight)
+        add_term(score, rotator[rotated(o, index, width)], f.weight)
     });
     signed(index, width, score)
 }
@@ -332,7 +336,7 @@ fn block_best(
             for f in features {
                 // scores[k] = add_term(scores[k], R[(id + start + k) mod B], w), in up to
                 // two contiguous runs.
-                let first = (f.id as usize % width + start) % width;
+                let first = rotated(f.id as usize % width, start, width);
                 let run = scores.len().min(width - first);
                 let (head, tail) = scores.split_at_mut(run);
                 for (s, &r) in head.iter_mut().zip(&rotator[first..first + run]) {

@@ -3,7 +3,7 @@
 //! every CPU and any feature count the filters take; [`super::fixed`] is faster where it
 //! applies.
 
-use super::{pow2, Candidates, FilterInput, Score};
+use super::{pow2, rotated, Candidates, FilterInput, Score};
 
 /// Scores per block (6 KiB), scanned for candidates as a whole. A multiple of every chunk
 /// size (`ACCUMULATORS` × 1, 4, 8 or 16 lanes).
@@ -74,12 +74,10 @@ impl pulp::WithSimd for Filter<'_> {
                 let len = APPROX_BLOCK.min(hi - start);
                 runs.clear();
                 runs.extend(features.iter().zip(offsets).map(|(f, &o)| {
-                    let first = if o >= width - start {
-                        o - (width - start)
-                    } else {
-                        o + start
-                    };
-                    (first, simd.splat_f32s((f.weight * scale) as f32))
+                    (
+                        rotated(o, start, width),
+                        simd.splat_f32s((f.weight * scale) as f32),
+                    )
                 }));
                 // Whole chunks: the lanes past `len` are computed (from the copy's wrapped
                 // tail) but not offered.

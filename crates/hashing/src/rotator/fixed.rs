@@ -8,7 +8,7 @@
 use pulp::x86::V3;
 use pulp::{i16x16, Simd};
 
-use super::{pow2, Candidates, FilterInput, Score};
+use super::{pow2, rotated, Candidates, FilterInput, Score};
 
 /// Scores per block (4 KiB), scanned for candidates as a whole; a multiple of [`CHUNK`].
 const FIXED_BLOCK: usize = 2048;
@@ -101,14 +101,12 @@ impl pulp::NullaryFnOnce for FixedFilter<'_> {
             for start in (lo..hi).step_by(FIXED_BLOCK) {
                 let len = FIXED_BLOCK.min(hi - start);
                 runs.clear();
-                runs.extend(offsets.iter().zip(self.weights).map(|(&o, &m)| {
-                    let first = if o >= width - start {
-                        o - (width - start)
-                    } else {
-                        o + start
-                    };
-                    (first, simd.splat_i16x16(sign * m))
-                }));
+                runs.extend(
+                    offsets
+                        .iter()
+                        .zip(self.weights)
+                        .map(|(&o, &m)| (rotated(o, start, width), simd.splat_i16x16(sign * m))),
+                );
                 // Whole chunks: the lanes past `len` are computed (from the copy's wrapped
                 // tail) but not offered.
                 let block = &mut block[..len.next_multiple_of(CHUNK)];
