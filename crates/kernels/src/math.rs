@@ -12,12 +12,25 @@ pub fn vectorized<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(f)
 }
 
-/// `e^x` for `x ≤ 0` (the arguments of the GELU), as Cephes' `expf`: `x = n · ln 2 + r`
-/// with `|r| ≤ ln 2 / 2`, a degree-7 polynomial for `e^r`, then `2^n` from the exponent
-/// bits. Relative error about 2e-7; `x < −87` gives the smallest normal float instead of 0.
+/// Arguments of [`exp_non_positive`] below this give exactly 0.
+///
+/// `e^−60` ≈ 8.8e-27 is far below what a softmax row (whose largest term is 1) or a GELU
+/// (whose `Φ` is then below 2e-27) can show in `f32`, and cutting there keeps every nonzero
+/// result, and the softmax probabilities and gradients made from it, clear of subnormal
+/// floats: Intel's FMA units take a microcode assist for each subnormal operand or result,
+/// which made a padded training step 30× slower on an Intel Xeon (docs/benchmarks.md,
+/// 2026-12-06). The earlier clamp to the smallest normal float turned every masked key's
+/// probability into a subnormal.
+pub const EXP_CUTOFF: f32 = -60.0;
+
+/// `e^x` for `x ≤ 0` (the arguments of the GELU and the softmax), as Cephes' `expf`:
+/// `x = n · ln 2 + r` with `|r| ≤ ln 2 / 2`, a degree-7 polynomial for `e^r`, then `2^n`
+/// from the exponent bits. Relative error about 2e-7 on `[EXP_CUTOFF, 0]`; below
+/// [`EXP_CUTOFF`] (and for −∞) exactly 0.
 #[inline(always)]
 pub fn exp_non_positive(x: f32) -> f32 {
-    let x = x.max(-87.0);
+    let below = x < EXP_CUTOFF;
+    let x = x.max(EXP_CUTOFF);
     // Round to nearest by adding and removing 1.5 · 2²³ (exact for |y| < 2²²; `round` and
     // `floor` are library calls without SSE4.1).
     const ROUND: f32 = 12_582_912.0;
@@ -34,7 +47,13 @@ pub fn exp_non_positive(x: f32) -> f32 {
     // 2^n for n ∈ [−126, 0] from the bits of 2²³ + n + 127, whose low mantissa bits are the
     // biased exponent (a float-to-int cast would not vectorise: it saturates).
     let biased = (n + (8_388_608.0 + 127.0)).to_bits();
-    e_r * f32::from_bits(biased << 23)
+    let e = e_r * f32::from_bits(biased << 23);
+    // A select, not a branch: the loop still vectorises.
+    if below {
+        0.0
+    } else {
+        e
+    }
 }
 
 /// The standard normal distribution function `Φ(x)` and density `φ(x)` together (they share
@@ -70,13 +89,26 @@ mod tests {
     fn exp_is_within_a_few_ulp_of_libm() {
         let mut worst = 0.0f64;
         for i in 0..=200_000 {
-            let x = -87.0 * i as f32 / 200_000.0;
+            let x = EXP_CUTOFF * i as f32 / 200_000.0;
             let want = (x as f64).exp();
             let got = exp_non_positive(x) as f64;
             worst = worst.max(((got - want) / want).abs());
         }
         assert!(worst < 5e-7, "worst relative error {worst}");
         assert_eq!(exp_non_positive(0.0), 1.0);
+    }
+
+    #[test]
+    fn exp_is_zero_below_the_cutoff_and_never_subnormal() {
+        for x in [-60.000_004, -61.0, -87.5, -103.0, -1e4, f32::MIN, f32::NEG_INFINITY] {
+            assert_eq!(exp_non_positive(x), 0.0, "e^{x}");
+        }
+        let at_cutoff = exp_non_positive(EXP_CUTOFF) as f64;
+        assert!((at_cutoff / (EXP_CUTOFF as f64).exp() - 1.0).abs() < 5e-7);
+        for i in 0..=100_000 {
+            let e = exp_non_positive(-70.0 * i as f32 / 100_000.0);
+            assert!(e == 0.0 || e.is_normal(), "a subnormal result {e:e}");
+        }
     }
 
     #[test]
