@@ -94,26 +94,61 @@ fn layer_norm(
     )
 }
 
-fn attention_softmax(scores: &FlexTensor, bias: &FlexTensor, divisor: f64) -> FlexTensor {
-    let (scores, bias) = (values(scores), values(bias));
-    let shape = scores.layout().shape().clone();
-    let seq_len = shape[shape.num_dims() - 1];
-    let mut y = vec![0.0; shape.num_elements()];
-    rows::attention_softmax_forward(
-        slice(&scores),
-        slice(&bias),
-        seq_len,
-        divisor as f32,
-        &mut y,
-    );
-    tensor(y, shape)
+/// `tensor` as a contiguous `f32` tensor whose buffer nobody else holds: `tensor` itself when
+/// it already is one (an intermediate result, in inference), else a copy. The kernels then
+/// write their output over it instead of into fresh, zero-filled memory.
+fn into_unique(tensor: FlexTensor) -> FlexTensor {
+    assert_eq!(tensor.dtype(), DType::F32, "kernels run on f32 tensors");
+    if tensor.is_unique() && tensor.is_contiguous() {
+        return tensor;
+    }
+    let shape = tensor.layout().shape().clone();
+    self::tensor(slice(&values(&tensor)).to_vec(), shape)
 }
 
-fn gelu(x: &FlexTensor) -> FlexTensor {
-    let x = values(x);
-    let mut y = vec![0.0; x.layout().num_elements()];
-    rows::gelu_forward(slice(&x), &mut y);
-    tensor(y, x.layout().shape().clone())
+/// The elements of a tensor from [`into_unique`], writable.
+fn slice_mut(tensor: &mut FlexTensor) -> &mut [f32] {
+    let (start, end) = tensor
+        .layout()
+        .contiguous_offsets()
+        .expect("into_unique gives a contiguous tensor");
+    let storage = tensor
+        .try_storage_mut::<f32>()
+        .expect("into_unique gives a uniquely owned tensor");
+    &mut storage[start..end]
+}
+
+fn attention_softmax(scores: FlexTensor, bias: &FlexTensor, divisor: f64) -> FlexTensor {
+    let mut y = into_unique(scores);
+    let bias = values(bias);
+    let shape = y.layout().shape();
+    let seq_len = shape[shape.num_dims() - 1];
+    rows::attention_softmax_in_place(slice_mut(&mut y), slice(&bias), seq_len, divisor as f32);
+    y
+}
+
+fn gelu(x: FlexTensor) -> FlexTensor {
+    let mut y = into_unique(x);
+    rows::gelu_in_place(slice_mut(&mut y));
+    y
+}
+
+/// LayerNorm's output alone, written over `x` where nobody else holds it (no `x̂` to keep).
+fn layer_norm_output(
+    x: FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    epsilon: f64,
+) -> FlexTensor {
+    let mut y = into_unique(x);
+    let (gamma, beta) = (values(gamma), values(beta));
+    rows::layer_norm_in_place(
+        slice_mut(&mut y),
+        slice(&gamma),
+        slice(&beta),
+        epsilon as f32,
+    );
+    y
 }
 
 impl KernelBackend for Flex {
@@ -123,15 +158,15 @@ impl KernelBackend for Flex {
         beta: FlexTensor,
         epsilon: f64,
     ) -> FlexTensor {
-        layer_norm(&x, &gamma, &beta, epsilon).0
+        layer_norm_output(x, &gamma, &beta, epsilon)
     }
 
     fn fused_attention_softmax(scores: FlexTensor, bias: FlexTensor, divisor: f64) -> FlexTensor {
-        attention_softmax(&scores, &bias, divisor)
+        attention_softmax(scores, &bias, divisor)
     }
 
     fn fused_gelu(x: FlexTensor) -> FlexTensor {
-        gelu(&x)
+        gelu(x)
     }
 
     fn fused_linear(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
@@ -253,7 +288,7 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
             .prepare::<C>([scores.node()])
             .compute_bound()
             .stateful();
-        let y = attention_softmax(scores.primitive(), bias.primitive(), divisor);
+        let y = attention_softmax(scores.primitive().clone(), bias.primitive(), divisor);
         match prep {
             OpsKind::Tracked(prep) => prep.finish((y.clone(), divisor), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
@@ -262,7 +297,7 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
 
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
         let prep = GeluNode.prepare::<C>([x.node()]).compute_bound().stateful();
-        let y = gelu(x.primitive());
+        let y = gelu(x.primitive().clone());
         match prep {
             OpsKind::Tracked(prep) => prep.finish(values(x.primitive()), y),
             OpsKind::UnTracked(prep) => prep.finish(y),

@@ -100,7 +100,15 @@ mod tests {
 
     #[test]
     fn exp_is_zero_below_the_cutoff_and_never_subnormal() {
-        for x in [-60.000_004, -61.0, -87.5, -103.0, -1e4, f32::MIN, f32::NEG_INFINITY] {
+        for x in [
+            -60.000_004,
+            -61.0,
+            -87.5,
+            -103.0,
+            -1e4,
+            f32::MIN,
+            f32::NEG_INFINITY,
+        ] {
             assert_eq!(exp_non_positive(x), 0.0, "e^{x}");
         }
         let at_cutoff = exp_non_positive(EXP_CUTOFF) as f64;

@@ -1,5 +1,6 @@
 //! The kernels on plain `f32` slices, row by row (no Burn here): LayerNorm forward and
-//! backward, the attention softmax forward and backward, erf-GELU forward and backward.
+//! backward, the attention softmax forward and backward, erf-GELU forward and backward. The
+//! forwards also come in place (`*_in_place`), for inference on buffers nobody else holds.
 //!
 //! Rows are split into fixed blocks that run in parallel; every output element is computed
 //! by one fixed sequence of operations, and reductions across rows (the LayerNorm parameter
@@ -96,14 +97,44 @@ pub fn layer_norm_forward(
 /// Writes `x̂` of one row; returns its reciprocal standard deviation.
 #[inline(always)]
 fn normalize_row(x: &[f32], eps: f32, xhat: &mut [f32]) -> f32 {
-    let n = x.len() as f32;
-    let mean = lane_sum(x.len(), |i| x[i]) / n;
-    let var = lane_sum(x.len(), |i| (x[i] - mean) * (x[i] - mean)) / n;
-    let rstd = 1.0 / (var + eps).sqrt();
+    let (mean, rstd) = row_moments(x, eps);
     for (h, &v) in xhat.iter_mut().zip(x) {
         *h = (v - mean) * rstd;
     }
     rstd
+}
+
+/// The mean and `1/σ` (biased variance plus `eps`) of one row.
+#[inline(always)]
+fn row_moments(x: &[f32], eps: f32) -> (f32, f32) {
+    let n = x.len() as f32;
+    let mean = lane_sum(x.len(), |i| x[i]) / n;
+    let var = lane_sum(x.len(), |i| (x[i] - mean) * (x[i] - mean)) / n;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+/// [`layer_norm_forward`]'s output `y` written over `x`, without `x̂` and `1/σ` (nothing to
+/// differentiate: inference). Bit for bit the same `y`.
+///
+/// # Panics
+/// If `x` is not a whole number of rows of `gamma`'s width, or `beta`'s width differs.
+pub fn layer_norm_in_place(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let width = gamma.len();
+    assert!(width > 0 && beta.len() == width && x.len().is_multiple_of(width));
+    x.par_chunks_mut(rows_per_task(width) * width)
+        .for_each(|x| {
+            vectorized(
+                #[inline(always)]
+                || {
+                    for row in x.chunks_exact_mut(width) {
+                        let (mean, rstd) = row_moments(row, eps);
+                        for ((v, &g), &b) in row.iter_mut().zip(gamma).zip(beta) {
+                            *v = (*v - mean) * rstd * g + b;
+                        }
+                    }
+                },
+            )
+        });
 }
 
 /// Gradients of [`layer_norm_forward`]: `dx` from the output gradient `dy`, `x̂` and the row
@@ -184,38 +215,43 @@ pub fn attention_softmax_forward(
     divisor: f32,
     y: &mut [f32],
 ) {
-    assert!(seq_len > 0 && y.len() == scores.len());
+    assert_eq!(y.len(), scores.len());
+    y.copy_from_slice(scores);
+    attention_softmax_in_place(y, bias, seq_len, divisor);
+}
+
+/// [`attention_softmax_forward`] written over the scores (the same values, bit for bit).
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn attention_softmax_in_place(scores: &mut [f32], bias: &[f32], seq_len: usize, divisor: f32) {
+    assert!(seq_len > 0);
     assert!(bias.len().is_multiple_of(seq_len) && !bias.is_empty());
     let batch = bias.len() / seq_len;
     assert!(scores.len().is_multiple_of(batch * seq_len));
     let rows_per_sequence = scores.len() / (batch * seq_len);
     let task = rows_per_task(seq_len);
-    y.par_chunks_mut(task * seq_len)
-        .zip(scores.par_chunks(task * seq_len))
+    scores
+        .par_chunks_mut(task * seq_len)
         .enumerate()
-        .for_each(|(t, (y, scores))| {
+        .for_each(|(t, scores)| {
             vectorized(
                 #[inline(always)]
                 || {
-                    for (r, (y, s)) in y
-                        .chunks_exact_mut(seq_len)
-                        .zip(scores.chunks_exact(seq_len))
-                        .enumerate()
-                    {
+                    for (r, row) in scores.chunks_exact_mut(seq_len).enumerate() {
                         let b = (t * task + r) / rows_per_sequence;
-                        let bias = &bias[b * seq_len..(b + 1) * seq_len];
-                        softmax_row(s, bias, divisor, y);
+                        softmax_row(row, &bias[b * seq_len..(b + 1) * seq_len], divisor);
                     }
                 },
             )
         });
 }
 
-/// One row of [`attention_softmax_forward`].
+/// One row of [`attention_softmax_forward`], in place.
 #[inline(always)]
-fn softmax_row(scores: &[f32], bias: &[f32], divisor: f32, y: &mut [f32]) {
-    for ((out, &s), &b) in y.iter_mut().zip(scores).zip(bias) {
-        *out = s / divisor + b;
+fn softmax_row(y: &mut [f32], bias: &[f32], divisor: f32) {
+    for (v, &b) in y.iter_mut().zip(bias) {
+        *v = *v / divisor + b;
     }
     let max = lane_max(y);
     for v in y.iter_mut() {
@@ -270,18 +306,22 @@ pub fn attention_softmax_backward(
 /// If the slices differ in length.
 pub fn gelu_forward(x: &[f32], y: &mut [f32]) {
     assert_eq!(x.len(), y.len());
-    y.par_chunks_mut(TASK_ELEMENTS)
-        .zip(x.par_chunks(TASK_ELEMENTS))
-        .for_each(|(y, x)| {
-            vectorized(
-                #[inline(always)]
-                || {
-                    for (out, &v) in y.iter_mut().zip(x) {
-                        *out = v * normal_cdf_pdf(v).0;
-                    }
-                },
-            )
-        });
+    y.copy_from_slice(x);
+    gelu_in_place(y);
+}
+
+/// [`gelu_forward`] written over its input (the same values, bit for bit).
+pub fn gelu_in_place(x: &mut [f32]) {
+    x.par_chunks_mut(TASK_ELEMENTS).for_each(|x| {
+        vectorized(
+            #[inline(always)]
+            || {
+                for v in x.iter_mut() {
+                    *v *= normal_cdf_pdf(*v).0;
+                }
+            },
+        )
+    });
 }
 
 /// Gradient of [`gelu_forward`]: `dx = dy · (Φ(x) + x · φ(x))`.

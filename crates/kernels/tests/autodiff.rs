@@ -225,3 +225,54 @@ fn without_autodiff_the_fused_ops_run_forward_only() {
         "linear without a bias",
     );
 }
+
+/// The same data on Flex (inference, where a kernel writes over an input nobody else holds)
+/// and on `Autodiff<Flex>` (training, which copies): bit-identical outputs, and an input that
+/// is still held elsewhere, or is a strided view, is left as it was.
+#[test]
+fn inference_in_place_matches_training_bit_for_bit_and_spares_shared_inputs() {
+    let (flex, autodiff) = (Device::flex(), device());
+    let data = Tensor::<3>::random([3, 9, 9], Distribution::Normal(0.0, 2.0), &flex).into_data();
+    let on = |device: &Device| Tensor::<3>::from_data(data.clone(), device);
+    let gamma = Tensor::<1>::random([9], Distribution::Normal(1.0, 0.5), &flex).into_data();
+    let beta = Tensor::<1>::random([9], Distribution::Normal(0.0, 0.5), &flex).into_data();
+    let param =
+        |values: &TensorData, device: &Device| Tensor::<1>::from_data(values.clone(), device);
+    let mask: Vec<f32> = (0..3 * 9)
+        .map(|i| if i % 9 >= 9 - i / 9 { -10_000.0 } else { 0.0 })
+        .collect();
+    let bias =
+        |device: &Device| Tensor::<1>::from_floats(mask.as_slice(), device).reshape([3, 1, 1, 9]);
+    let scores = |x: Tensor<3>| x.reshape([3, 1, 9, 9]);
+
+    // Each op twice on Flex: on a fresh intermediate (`x * 1`, unique: written over) and on
+    // `x.clone()` (shared: copied); once on Autodiff<Flex>.
+    type Op<'a> = Box<dyn Fn(Tensor<3>, &Device) -> Tensor<3> + 'a>;
+    let ops: [(&str, Op); 3] = [
+        ("gelu", Box::new(|x, _| gelu(x))),
+        (
+            "layer norm",
+            Box::new(|x, device| layer_norm(x, param(&gamma, device), param(&beta, device), 1e-5)),
+        ),
+        (
+            "attention softmax",
+            Box::new(|x, device| {
+                attention_softmax(scores(x), bias(device), 4.0).reshape([3, 9, 9])
+            }),
+        ),
+    ];
+    for (what, op) in ops {
+        let x = on(&flex);
+        let in_place = op(x.clone().mul_scalar(1.0), &flex).into_data();
+        let copied = op(x.clone(), &flex).into_data();
+        let training = op(on(&autodiff).require_grad(), &autodiff).into_data();
+        assert_eq!(in_place, training, "{what}: inference against training");
+        assert_eq!(copied, training, "{what}: a shared input");
+        assert_eq!(x.into_data(), data, "{what}: the shared input changed");
+    }
+    // A strided view is copied, not written through.
+    let x = on(&flex);
+    let swapped = gelu(x.clone().swap_dims(0, 1)).swap_dims(0, 1);
+    assert_close(swapped, activation::gelu(x.clone()), 1e-6, "gelu of a view");
+    assert_eq!(x.into_data(), data, "the viewed tensor changed");
+}
