@@ -183,22 +183,20 @@ impl Backward<Flex, 3> for LayerNormNode {
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_gamma, node_beta] = ops.parents;
-        let dy = values(&grads.consume::<Flex>(&ops.node));
+        let mut dx = into_unique(grads.consume::<Flex>(&ops.node));
         let (xhat, rstd, gamma) = ops.state;
-        let shape = xhat.layout().shape().clone();
-        let (n, width) = (shape.num_elements(), slice(&gamma).len());
-        let (mut dx, mut dgamma, mut dbeta) = (vec![0.0; n], vec![0.0; width], vec![0.0; width]);
-        rows::layer_norm_backward(
-            slice(&dy),
+        let width = slice(&gamma).len();
+        let (mut dgamma, mut dbeta) = (vec![0.0; width], vec![0.0; width]);
+        rows::layer_norm_backward_in_place(
+            slice_mut(&mut dx),
             slice(&xhat),
             slice(&rstd),
             slice(&gamma),
-            &mut dx,
             &mut dgamma,
             &mut dbeta,
         );
         let grads_of = [
-            (node_x, tensor(dx, shape)),
+            (node_x, dx),
             (node_gamma, tensor(dgamma, Shape::new([width]))),
             (node_beta, tensor(dbeta, Shape::new([width]))),
         ];
@@ -219,20 +217,19 @@ impl Backward<Flex, 1> for AttentionSoftmaxNode {
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_scores] = ops.parents;
-        let dy = values(&grads.consume::<Flex>(&ops.node));
+        let dy = grads.consume::<Flex>(&ops.node);
         let (y, divisor) = ops.state;
         if let Some(node) = node_scores {
-            let shape = y.layout().shape().clone();
+            let mut dx = into_unique(dy);
+            let shape = y.layout().shape();
             let seq_len = shape[shape.num_dims() - 1];
-            let mut dx = vec![0.0; shape.num_elements()];
-            rows::attention_softmax_backward(
+            rows::attention_softmax_backward_in_place(
                 slice(&y),
-                slice(&dy),
+                slice_mut(&mut dx),
                 seq_len,
                 divisor as f32,
-                &mut dx,
             );
-            grads.register::<Flex>(node.id, tensor(dx, shape));
+            grads.register::<Flex>(node.id, dx);
         }
     }
 }
@@ -246,12 +243,11 @@ impl Backward<Flex, 1> for GeluNode {
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x] = ops.parents;
-        let dy = values(&grads.consume::<Flex>(&ops.node));
+        let dy = grads.consume::<Flex>(&ops.node);
         if let Some(node) = node_x {
-            let x = ops.state;
-            let mut dx = vec![0.0; x.layout().num_elements()];
-            rows::gelu_backward(slice(&x), slice(&dy), &mut dx);
-            grads.register::<Flex>(node.id, tensor(dx, x.layout().shape().clone()));
+            let mut dx = into_unique(dy);
+            rows::gelu_backward_in_place(slice(&ops.state), slice_mut(&mut dx));
+            grads.register::<Flex>(node.id, dx);
         }
     }
 }
@@ -288,7 +284,9 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
             .prepare::<C>([scores.node()])
             .compute_bound()
             .stateful();
-        let y = attention_softmax(scores.primitive().clone(), bias.primitive(), divisor);
+        // The scores are not kept for the backward pass: a buffer nobody else holds (the
+        // product that made them) becomes the probabilities.
+        let y = attention_softmax(scores.into_primitive(), bias.primitive(), divisor);
         match prep {
             OpsKind::Tracked(prep) => prep.finish((y.clone(), divisor), y),
             OpsKind::UnTracked(prep) => prep.finish(y),

@@ -90,8 +90,7 @@ impl<'a> MatRef<'a> {
 /// # Panics
 /// If the inner dimensions differ or `out` has the wrong length.
 pub fn matmul_into(out: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
-    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    assert_eq!(k, rhs.rows, "inner dimensions of a product");
+    let (m, k, n) = check_product(lhs, rhs);
     assert_eq!(out.len(), m * n, "a {m}x{n} product's output");
     if m == 0 || n == 0 {
         return;
@@ -102,6 +101,57 @@ pub fn matmul_into(out: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatR
         }
         return;
     }
+    // SAFETY: `out` holds exactly the m·n row-major elements (asserted above), initialised
+    // (it is a `&mut [f32]`), so `product` may read them when `accumulate`; being borrowed
+    // mutably, it aliases neither input.
+    unsafe { product(out.as_mut_ptr(), accumulate, lhs, rhs) }
+}
+
+/// `lhs · rhs` in a new row-major `lhs.rows() × rhs.cols()` buffer that the product writes
+/// directly, with no zero-fill before it. Bit for bit [`matmul_into`] without `accumulate`.
+///
+/// # Panics
+/// If the inner dimensions differ.
+pub fn matmul(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
+    let (m, k, n) = check_product(lhs, rhs);
+    let len = m.checked_mul(n).expect("a product's size fits usize");
+    if len == 0 || k == 0 {
+        return vec![0.0; len];
+    }
+    let mut out = Vec::<f32>::with_capacity(len);
+    // SAFETY: the buffer has capacity for the m·n elements and is not aliased; `product`
+    // without `read_dst` never reads it (gemm sets its `alpha` to zero, and its kernels then
+    // store `beta · lhs · rhs` without loading the destination), and with m, n, k > 0 it
+    // writes every element of the m×n output, so all `len` elements are initialised when
+    // `set_len` exposes them.
+    unsafe {
+        product(
+            out.spare_capacity_mut().as_mut_ptr().cast(),
+            false,
+            lhs,
+            rhs,
+        );
+        out.set_len(len);
+    }
+    out
+}
+
+/// The shape `(m, k, n)` of `lhs · rhs`.
+///
+/// # Panics
+/// If the inner dimensions differ.
+fn check_product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> (usize, usize, usize) {
+    assert_eq!(lhs.cols, rhs.rows, "inner dimensions of a product");
+    (lhs.rows, lhs.cols, rhs.cols)
+}
+
+/// `gemm` on `dst` (row-major, `lhs.rows() × rhs.cols()`), reading it only when `read_dst`.
+///
+/// # Safety
+/// `dst` must be valid for writes of the m·n elements, initialised when `read_dst`, and
+/// alias neither input; the inner dimensions must agree (checked by the callers).
+unsafe fn product(dst: *mut f32, read_dst: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     let parallelism = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MULTIPLY_ADDS {
         gemm::Parallelism::Rayon(0)
     } else {
@@ -109,20 +159,17 @@ pub fn matmul_into(out: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatR
     };
     let stride = |s: usize| isize::try_from(s).expect("a stride fits isize");
     // SAFETY: `MatRef::strided` checked that every element (i, j) of `lhs` (i < m, j < k)
-    // and of `rhs` (i < k, j < n) lies inside its slice, and the assertions above that `out`
-    // holds exactly the m·n row-major elements `gemm` writes (column stride 1, row stride n).
-    // `out` is borrowed mutably, so it aliases neither input. With `read_dst == accumulate`,
-    // `gemm` reads `out` only when the caller asked to add to it (it is initialised either
-    // way, being a `&mut [f32]`).
+    // and of `rhs` (i < k, j < n) lies inside its slice; the caller guarantees `dst` as
+    // documented, with column stride 1 and row stride n.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            dst,
             1,
             stride(n),
-            accumulate,
+            read_dst,
             lhs.data.as_ptr(),
             stride(lhs.col_stride),
             stride(lhs.row_stride),
@@ -193,6 +240,7 @@ mod tests {
                         "{m}x{k}x{n}: {g} vs {w}"
                     );
                 }
+                assert_eq!(matmul(lhs, rhs), got, "{m}x{k}x{n}: a new buffer");
                 let mut added = vec![1.5; m * n];
                 matmul_into(&mut added, true, lhs, rhs);
                 for (g, w) in added.iter().zip(&want) {
@@ -212,6 +260,8 @@ mod tests {
             MatRef::row_major(&[], 0, 3),
         );
         assert_eq!(out, vec![0.0; 6]);
+        let empty = matmul(MatRef::row_major(&[], 2, 0), MatRef::row_major(&[], 0, 3));
+        assert_eq!(empty, vec![0.0; 6]);
         let mut kept = vec![2.0; 6];
         matmul_into(
             &mut kept,

@@ -11,7 +11,7 @@ use burn::tensor::{DType, Shape};
 use rayon::prelude::*;
 
 use crate::backend::{slice, tensor, values};
-use crate::gemm::{matmul_into, MatRef};
+use crate::gemm::{matmul, matmul_into, MatRef};
 
 /// Columns summed by one parallel task in [`column_sums`].
 const TASK_COLUMNS: usize = 256;
@@ -112,14 +112,12 @@ impl Backward<Flex, 3> for LinearNode {
         let rows = leading_rows(x.layout().shape());
         let dy_rows = MatRef::row_major(slice(&dy), rows, d_output);
         if let Some(node) = node_x {
-            let mut dx = vec![0.0; rows * d_input];
-            matmul_into(&mut dx, false, dy_rows, w.t());
+            let dx = matmul(dy_rows, w.t());
             grads.register::<Flex>(node.id, tensor(dx, x.layout().shape().clone()));
         }
         if let Some(node) = node_weight {
-            let mut dw = vec![0.0; d_input * d_output];
             let x_rows = MatRef::row_major(slice(&x), rows, d_input);
-            matmul_into(&mut dw, false, x_rows.t(), dy_rows);
+            let dw = matmul(x_rows.t(), dy_rows);
             grads.register::<Flex>(node.id, tensor(dw, Shape::new([d_input, d_output])));
         }
         if let Some(node) = node_bias {

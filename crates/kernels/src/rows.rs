@@ -1,6 +1,7 @@
 //! The kernels on plain `f32` slices, row by row (no Burn here): LayerNorm forward and
 //! backward, the attention softmax forward and backward, erf-GELU forward and backward. The
-//! forwards also come in place (`*_in_place`), for inference on buffers nobody else holds.
+//! forwards also come in place (`*_in_place`), for inference on buffers nobody else holds,
+//! and so do the backwards, writing the input gradient over the consumed output gradient.
 //!
 //! Rows are split into fixed blocks that run in parallel; every output element is computed
 //! by one fixed sequence of operations, and reductions across rows (the LayerNorm parameter
@@ -151,17 +152,32 @@ pub fn layer_norm_backward(
     dgamma: &mut [f32],
     dbeta: &mut [f32],
 ) {
+    assert_eq!(dx.len(), dy.len());
+    dx.copy_from_slice(dy);
+    layer_norm_backward_in_place(dx, xhat, rstd, gamma, dgamma, dbeta);
+}
+
+/// [`layer_norm_backward`] with `dx` written over `dy` (the same values, bit for bit).
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn layer_norm_backward_in_place(
+    dy: &mut [f32],
+    xhat: &[f32],
+    rstd: &[f32],
+    gamma: &[f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
     let width = gamma.len();
-    assert!(width > 0 && dy.len() == rstd.len() * width);
-    assert!(xhat.len() == dy.len() && dx.len() == dy.len());
+    assert!(width > 0 && dy.len() == rstd.len() * width && xhat.len() == dy.len());
     assert!(dgamma.len() == width && dbeta.len() == width);
     let task = rows_per_task(width);
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = dy
         .par_chunks_mut(task * width)
-        .zip(dy.par_chunks(task * width))
         .zip(xhat.par_chunks(task * width))
         .zip(rstd.par_chunks(task))
-        .map(|(((dx, dy), xhat), rstd)| {
+        .map(|((dy, xhat), rstd)| {
             vectorized(
                 #[inline(always)]
                 || {
@@ -169,12 +185,12 @@ pub fn layer_norm_backward(
                     let mut db = vec![0.0f32; width];
                     for (r, &s) in rstd.iter().enumerate() {
                         let row = r * width..(r + 1) * width;
-                        let (dy, xhat) = (&dy[row.clone()], &xhat[row.clone()]);
-                        input_grad_row(dy, xhat, s, gamma, &mut dx[row]);
+                        let (dy, xhat) = (&mut dy[row.clone()], &xhat[row]);
                         for i in 0..width {
                             dg[i] += dy[i] * xhat[i];
                             db[i] += dy[i];
                         }
+                        input_grad_row(dy, xhat, s, gamma);
                     }
                     (dg, db)
                 },
@@ -191,14 +207,15 @@ pub fn layer_norm_backward(
     }
 }
 
-/// `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ`, for one row.
+/// `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ`, for one row, written
+/// over `dy`.
 #[inline(always)]
-fn input_grad_row(dy: &[f32], xhat: &[f32], rstd: f32, gamma: &[f32], dx: &mut [f32]) {
+fn input_grad_row(dy: &mut [f32], xhat: &[f32], rstd: f32, gamma: &[f32]) {
     let n = dy.len() as f32;
     let mean_g = lane_sum(dy.len(), |i| dy[i] * gamma[i]) / n;
     let mean_gx = lane_sum(dy.len(), |i| dy[i] * gamma[i] * xhat[i]) / n;
     for i in 0..dy.len() {
-        dx[i] = rstd * (dy[i] * gamma[i] - mean_g - xhat[i] * mean_gx);
+        dy[i] = rstd * (dy[i] * gamma[i] - mean_g - xhat[i] * mean_gx);
     }
 }
 
@@ -275,23 +292,33 @@ pub fn attention_softmax_backward(
     divisor: f32,
     dx: &mut [f32],
 ) {
-    assert!(seq_len > 0 && y.len().is_multiple_of(seq_len));
-    assert!(dy.len() == y.len() && dx.len() == y.len());
+    assert_eq!(dx.len(), dy.len());
+    dx.copy_from_slice(dy);
+    attention_softmax_backward_in_place(y, dx, seq_len, divisor);
+}
+
+/// [`attention_softmax_backward`] with `dx` written over `dy` (the same values, bit for bit).
+///
+/// # Panics
+/// If the slice lengths disagree.
+pub fn attention_softmax_backward_in_place(
+    y: &[f32],
+    dy: &mut [f32],
+    seq_len: usize,
+    divisor: f32,
+) {
+    assert!(seq_len > 0 && y.len().is_multiple_of(seq_len) && dy.len() == y.len());
     let task = rows_per_task(seq_len) * seq_len;
-    dx.par_chunks_mut(task)
-        .zip(y.par_chunks(task).zip(dy.par_chunks(task)))
-        .for_each(|(dx, (y, dy))| {
+    dy.par_chunks_mut(task)
+        .zip(y.par_chunks(task))
+        .for_each(|(dy, y)| {
             vectorized(
                 #[inline(always)]
                 || {
-                    for ((dx, y), dy) in dx
-                        .chunks_exact_mut(seq_len)
-                        .zip(y.chunks_exact(seq_len))
-                        .zip(dy.chunks_exact(seq_len))
-                    {
+                    for (dy, y) in dy.chunks_exact_mut(seq_len).zip(y.chunks_exact(seq_len)) {
                         let dot = lane_sum(seq_len, |i| y[i] * dy[i]);
                         for i in 0..seq_len {
-                            dx[i] = y[i] * (dy[i] - dot) / divisor;
+                            dy[i] = y[i] * (dy[i] - dot) / divisor;
                         }
                     }
                 },
@@ -329,19 +356,26 @@ pub fn gelu_in_place(x: &mut [f32]) {
 /// # Panics
 /// If the slices differ in length.
 pub fn gelu_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
-    assert!(x.len() == dy.len() && dx.len() == x.len());
-    dx.par_chunks_mut(TASK_ELEMENTS)
-        .zip(
-            x.par_chunks(TASK_ELEMENTS)
-                .zip(dy.par_chunks(TASK_ELEMENTS)),
-        )
-        .for_each(|(dx, (x, dy))| {
+    assert_eq!(dx.len(), dy.len());
+    dx.copy_from_slice(dy);
+    gelu_backward_in_place(x, dx);
+}
+
+/// [`gelu_backward`] with `dx` written over `dy` (the same values, bit for bit).
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn gelu_backward_in_place(x: &[f32], dy: &mut [f32]) {
+    assert_eq!(x.len(), dy.len());
+    dy.par_chunks_mut(TASK_ELEMENTS)
+        .zip(x.par_chunks(TASK_ELEMENTS))
+        .for_each(|(dy, x)| {
             vectorized(
                 #[inline(always)]
                 || {
-                    for ((out, &v), &g) in dx.iter_mut().zip(x).zip(dy) {
+                    for (g, &v) in dy.iter_mut().zip(x) {
                         let (cdf, pdf) = normal_cdf_pdf(v);
-                        *out = g * (cdf + v * pdf);
+                        *g *= cdf + v * pdf;
                     }
                 },
             )
