@@ -9,11 +9,13 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::NodeId;
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Flex};
 use burn::tensor::{DType, Shape, TensorData};
 
+use crate::attention::{self, Heads};
 use crate::linear::{self, LinearNode};
 use crate::rows;
 
@@ -36,6 +38,19 @@ pub trait KernelBackend: Backend {
         bias: FloatTensor<Self>,
         divisor: f64,
     ) -> FloatTensor<Self>;
+
+    /// The attention scores `Q_h · K_hᵀ`, `[batch, heads, seq_len, seq_len]`, of query and
+    /// key rows `[batch, seq_len, width]` split into `heads` column blocks.
+    fn fused_attention_scores(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        heads: usize,
+    ) -> FloatTensor<Self>;
+
+    /// The attention context `P_h · V_h` as rows `[batch, seq_len, width]`, of probabilities
+    /// `[batch, heads, seq_len, seq_len]` and value rows `[batch, seq_len, width]`.
+    fn fused_attention_context(probs: FloatTensor<Self>, v: FloatTensor<Self>)
+        -> FloatTensor<Self>;
 
     /// erf-GELU, element by element.
     fn fused_gelu(x: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -127,6 +142,48 @@ fn attention_softmax(scores: FlexTensor, bias: &FlexTensor, divisor: f64) -> Fle
     y
 }
 
+/// The attention shape of `[batch, seq_len, width]` rows split into `heads`.
+fn heads_of(rows: &FlexTensor, heads: usize) -> Heads {
+    let dims: Vec<usize> = rows.layout().shape().iter().copied().collect();
+    let [batch, seq_len, width] = dims[..] else {
+        panic!("attention rows are [batch, seq_len, width], got {dims:?}");
+    };
+    assert!(
+        heads > 0 && width % heads == 0,
+        "{heads} heads do not split a width of {width}"
+    );
+    Heads {
+        batch,
+        seq_len,
+        heads,
+        head_dim: width / heads,
+    }
+}
+
+/// The scores `[batch, heads, seq_len, seq_len]` and the contiguous `q` and `k` they read.
+fn attention_scores(
+    q: &FlexTensor,
+    k: &FlexTensor,
+    heads: usize,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (q, k) = (values(q), values(k));
+    let shape = heads_of(&q, heads);
+    assert_eq!(heads_of(&k, heads), shape, "keys shaped as the queries");
+    let scores = attention::scores(slice(&q), slice(&k), shape);
+    let dims = [shape.batch, heads, shape.seq_len, shape.seq_len];
+    (tensor(scores, Shape::new(dims)), q, k)
+}
+
+/// The context rows `[batch, seq_len, width]` and the contiguous probabilities and values
+/// they read.
+fn attention_context(probs: &FlexTensor, v: &FlexTensor) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (probs, v) = (values(probs), values(v));
+    let heads = probs.layout().shape()[1];
+    let shape = heads_of(&v, heads);
+    let context = attention::context(slice(&probs), slice(&v), shape);
+    (tensor(context, v.layout().shape().clone()), probs, v)
+}
+
 fn gelu(x: FlexTensor) -> FlexTensor {
     let mut y = into_unique(x);
     rows::gelu_in_place(slice_mut(&mut y));
@@ -163,6 +220,14 @@ impl KernelBackend for Flex {
 
     fn fused_attention_softmax(scores: FlexTensor, bias: FlexTensor, divisor: f64) -> FlexTensor {
         attention_softmax(scores, &bias, divisor)
+    }
+
+    fn fused_attention_scores(q: FlexTensor, k: FlexTensor, heads: usize) -> FlexTensor {
+        attention_scores(&q, &k, heads).0
+    }
+
+    fn fused_attention_context(probs: FlexTensor, v: FlexTensor) -> FlexTensor {
+        attention_context(&probs, &v).0
     }
 
     fn fused_gelu(x: FlexTensor) -> FlexTensor {
@@ -234,6 +299,58 @@ impl Backward<Flex, 1> for AttentionSoftmaxNode {
     }
 }
 
+/// Registers `grad` for the parent `node` when it is tracked.
+fn register(grads: &mut Gradients, node: Option<NodeId>, grad: FlexTensor) {
+    if let Some(node) = node {
+        grads.register::<Flex>(node, grad);
+    }
+}
+
+/// Backward node of the attention scores; keeps the query and key rows and the heads.
+#[derive(Debug)]
+struct AttentionScoresNode;
+
+impl Backward<Flex, 2> for AttentionScoresNode {
+    type State = (FlexTensor, FlexTensor, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_q, node_k] = ops.parents;
+        let ds = values(&grads.consume::<Flex>(&ops.node));
+        let (q, k, heads) = ops.state;
+        let shape = heads_of(&q, heads);
+        let (dq, dk) = attention::scores_backward(slice(&ds), slice(&q), slice(&k), shape);
+        let rows = q.layout().shape().clone();
+        register(grads, node_q.map(|n| n.id), tensor(dq, rows.clone()));
+        register(grads, node_k.map(|n| n.id), tensor(dk, rows));
+    }
+}
+
+/// Backward node of the attention context; keeps the probabilities and the value rows.
+#[derive(Debug)]
+struct AttentionContextNode;
+
+impl Backward<Flex, 2> for AttentionContextNode {
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_probs, node_v] = ops.parents;
+        let dc = values(&grads.consume::<Flex>(&ops.node));
+        let (probs, v) = ops.state;
+        let shape = heads_of(&v, probs.layout().shape()[1]);
+        let (dprobs, dv) = attention::context_backward(slice(&dc), slice(&probs), slice(&v), shape);
+        register(
+            grads,
+            node_probs.map(|n| n.id),
+            tensor(dprobs, probs.layout().shape().clone()),
+        );
+        register(
+            grads,
+            node_v.map(|n| n.id),
+            tensor(dv, v.layout().shape().clone()),
+        );
+    }
+}
+
 /// Backward node of GELU; keeps its input.
 #[derive(Debug)]
 struct GeluNode;
@@ -290,6 +407,37 @@ impl<C: CheckpointStrategy> KernelBackend for Autodiff<Flex, C> {
         match prep {
             OpsKind::Tracked(prep) => prep.finish((y.clone(), divisor), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn fused_attention_scores(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        heads: usize,
+    ) -> FloatTensor<Self> {
+        let prep = AttentionScoresNode
+            .prepare::<C>([q.node(), k.node()])
+            .compute_bound()
+            .stateful();
+        let (scores, q, k) = attention_scores(q.primitive(), k.primitive(), heads);
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((q, k, heads), scores),
+            OpsKind::UnTracked(prep) => prep.finish(scores),
+        }
+    }
+
+    fn fused_attention_context(
+        probs: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let prep = AttentionContextNode
+            .prepare::<C>([probs.node(), v.node()])
+            .compute_bound()
+            .stateful();
+        let (context, probs, v) = attention_context(probs.primitive(), v.primitive());
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish((probs, v), context),
+            OpsKind::UnTracked(prep) => prep.finish(context),
         }
     }
 

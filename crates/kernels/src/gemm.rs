@@ -3,8 +3,8 @@
 //! product lands on it in one pass instead of Flex's zero-filled output plus a bias pass.
 //!
 //! This is the crate's only module with `unsafe`: `gemm::gemm` takes raw pointers and strides.
-//! Every call goes through [`matmul_into`], which checks beforehand that each element the
-//! product reads or writes lies inside its slice.
+//! Every call goes through [`matmul_into_view`] or [`matmul`], which check beforehand that
+//! each element the product reads or writes lies inside its slice.
 
 #![allow(unsafe_code)]
 
@@ -72,6 +72,24 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// Rows `range` of the view (no copy).
+    ///
+    /// # Panics
+    /// If `range` reaches past the last row.
+    pub fn row_range(self, range: std::ops::Range<usize>) -> Self {
+        assert!(
+            range.start <= range.end && range.end <= self.rows,
+            "rows {range:?} of a view of {} rows",
+            self.rows
+        );
+        let start = (range.start * self.row_stride).min(self.data.len());
+        Self {
+            data: &self.data[start..],
+            rows: range.len(),
+            ..self
+        }
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
@@ -83,6 +101,54 @@ impl<'a> MatRef<'a> {
     }
 }
 
+/// A strided writable view of an `f32` matrix with unit column stride: element `(i, j)` is
+/// `data[i * row_stride + j]`. Rows do not overlap (`row_stride ≥ cols`), so a view can be
+/// a column block of a wider row-major matrix.
+#[derive(Debug)]
+pub struct MatMut<'a> {
+    data: &'a mut [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+}
+
+impl<'a> MatMut<'a> {
+    /// A view of `rows × cols` elements, rows `row_stride` apart.
+    ///
+    /// # Panics
+    /// If rows would overlap or an element of the view lies outside `data`.
+    pub fn strided(data: &'a mut [f32], rows: usize, cols: usize, row_stride: usize) -> Self {
+        if rows > 0 && cols > 0 {
+            assert!(
+                rows == 1 || row_stride >= cols,
+                "rows of {cols} values {row_stride} apart overlap"
+            );
+            let last = (rows - 1) * row_stride + cols - 1;
+            assert!(
+                last < data.len(),
+                "a {rows}x{cols} view with row stride {row_stride} reaches element {last} of a \
+                 slice of {}",
+                data.len()
+            );
+        }
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride,
+        }
+    }
+
+    /// `data` as a row-major `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `data` does not hold exactly `rows × cols` values.
+    pub fn row_major(data: &'a mut [f32], rows: usize, cols: usize) -> Self {
+        assert_eq!(data.len(), rows * cols, "a row-major {rows}x{cols} matrix");
+        Self::strided(data, rows, cols, cols)
+    }
+}
+
 /// `out = lhs · rhs`, or `out += lhs · rhs` when `accumulate`, with `out` row-major
 /// `lhs.rows() × rhs.cols()`. The result depends on the shapes only, not on the number of
 /// threads (`gemm` splits the output, never the inner dimension).
@@ -90,21 +156,34 @@ impl<'a> MatRef<'a> {
 /// # Panics
 /// If the inner dimensions differ or `out` has the wrong length.
 pub fn matmul_into(out: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
-    let (m, k, n) = check_product(lhs, rhs);
+    let (m, _, n) = check_product(lhs, rhs);
     assert_eq!(out.len(), m * n, "a {m}x{n} product's output");
+    matmul_into_view(MatMut::row_major(out, m, n), accumulate, lhs, rhs);
+}
+
+/// [`matmul_into`] onto a strided view: `out = lhs · rhs`, or `out += lhs · rhs` when
+/// `accumulate`; elements of `out`'s slice outside the view are left as they are.
+///
+/// # Panics
+/// If the inner dimensions differ or `out` is not `lhs.rows() × rhs.cols()`.
+pub fn matmul_into_view(out: MatMut<'_>, accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    let (m, k, n) = check_product(lhs, rhs);
+    assert_eq!((out.rows, out.cols), (m, n), "a {m}x{n} product's output");
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !accumulate {
-            out.fill(0.0);
+            for row in out.data.chunks_mut(out.row_stride).take(m) {
+                row[..n].fill(0.0);
+            }
         }
         return;
     }
-    // SAFETY: `out` holds exactly the m·n row-major elements (asserted above), initialised
-    // (it is a `&mut [f32]`), so `product` may read them when `accumulate`; being borrowed
-    // mutably, it aliases neither input.
-    unsafe { product(out.as_mut_ptr(), accumulate, lhs, rhs) }
+    // SAFETY: `MatMut::strided` checked that the view's m·n elements lie inside `out.data`,
+    // which is initialised (a `&mut [f32]`), so `product` may read them when `accumulate`;
+    // being borrowed mutably, it aliases neither input.
+    unsafe { product(out.data.as_mut_ptr(), out.row_stride, accumulate, lhs, rhs) }
 }
 
 /// `lhs · rhs` in a new row-major `lhs.rows() × rhs.cols()` buffer that the product writes
@@ -127,6 +206,7 @@ pub fn matmul(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
     unsafe {
         product(
             out.spare_capacity_mut().as_mut_ptr().cast(),
+            n,
             false,
             lhs,
             rhs,
@@ -145,12 +225,20 @@ fn check_product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> (usize, usize, usize) {
     (lhs.rows, lhs.cols, rhs.cols)
 }
 
-/// `gemm` on `dst` (row-major, `lhs.rows() × rhs.cols()`), reading it only when `read_dst`.
+/// `gemm` on `dst`, an `lhs.rows() × rhs.cols()` matrix with rows `dst_row_stride` apart
+/// and unit column stride, reading it only when `read_dst`.
 ///
 /// # Safety
-/// `dst` must be valid for writes of the m·n elements, initialised when `read_dst`, and
-/// alias neither input; the inner dimensions must agree (checked by the callers).
-unsafe fn product(dst: *mut f32, read_dst: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+/// `dst` must be valid for writes of the view's m·n elements (rows not overlapping),
+/// initialised when `read_dst`, and alias neither input; the inner dimensions must agree
+/// (checked by the callers).
+unsafe fn product(
+    dst: *mut f32,
+    dst_row_stride: usize,
+    read_dst: bool,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     let parallelism = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MULTIPLY_ADDS {
         gemm::Parallelism::Rayon(0)
@@ -160,7 +248,7 @@ unsafe fn product(dst: *mut f32, read_dst: bool, lhs: MatRef<'_>, rhs: MatRef<'_
     let stride = |s: usize| isize::try_from(s).expect("a stride fits isize");
     // SAFETY: `MatRef::strided` checked that every element (i, j) of `lhs` (i < m, j < k)
     // and of `rhs` (i < k, j < n) lies inside its slice; the caller guarantees `dst` as
-    // documented, with column stride 1 and row stride n.
+    // documented, with column stride 1 and row stride `dst_row_stride`.
     unsafe {
         gemm::gemm(
             m,
@@ -168,7 +256,7 @@ unsafe fn product(dst: *mut f32, read_dst: bool, lhs: MatRef<'_>, rhs: MatRef<'_
             k,
             dst,
             1,
-            stride(n),
+            stride(dst_row_stride),
             read_dst,
             lhs.data.as_ptr(),
             stride(lhs.col_stride),
@@ -248,6 +336,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_product_into_a_column_block_leaves_the_other_columns() {
+        let (m, k, n, width, offset) = (5, 7, 3, 8, 2);
+        let (a, b) = (values(m * k, 4), values(k * n, 5));
+        let (lhs, rhs) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        let mut wide = vec![9.0; m * width];
+        matmul_into_view(
+            MatMut::strided(&mut wide[offset..], m, n, width),
+            false,
+            lhs,
+            rhs,
+        );
+        let block = matmul(lhs, rhs);
+        for (i, row) in wide.chunks(width).enumerate() {
+            assert_eq!(
+                &row[offset..offset + n],
+                &block[i * n..(i + 1) * n],
+                "row {i}"
+            );
+            assert!(
+                row[..offset]
+                    .iter()
+                    .chain(&row[offset + n..])
+                    .all(|&v| v == 9.0),
+                "row {i} outside the block"
+            );
+        }
+        let rows = MatRef::row_major(&a, m, k).row_range(1..4);
+        assert_eq!(matmul(rows, rhs), block[n..4 * n].to_vec(), "rows 1..4");
     }
 
     #[test]

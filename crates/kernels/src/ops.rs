@@ -55,6 +55,52 @@ pub fn attention_softmax(scores: Tensor<4>, bias: Tensor<4>, divisor: f64) -> Te
     ))
 }
 
+/// `[batch, seq_len, heads · head_dim]` rows as `[batch, heads, seq_len, head_dim]` heads (a
+/// view), for Burn's own products.
+fn split_heads(rows: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, seq_len, width] = rows.dims();
+    rows.reshape([batch, seq_len, heads, width / heads])
+        .swap_dims(1, 2)
+}
+
+/// The attention scores `Q_h · K_hᵀ` of every sequence and head, unscaled: on Flex straight
+/// from the rows (each head a strided column block), elsewhere Burn's batched product of the
+/// split heads.
+///
+/// # Shapes
+/// - `q`, `k`: `[batch, seq_len, heads · head_dim]`
+/// - output: `[batch, heads, seq_len, seq_len]`
+pub fn attention_scores(q: Tensor<3>, k: Tensor<3>, heads: usize) -> Tensor<4> {
+    if !(fused(&q) && fused(&k)) {
+        return split_heads(q, heads).matmul(split_heads(k, heads).swap_dims(2, 3));
+    }
+    Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_attention_scores(
+        q.into_dispatch(),
+        k.into_dispatch(),
+        heads,
+    ))
+}
+
+/// The attention context `P_h · V_h`, the heads side by side in each token row.
+///
+/// # Shapes
+/// - `probs`: `[batch, heads, seq_len, seq_len]`; `v`: `[batch, seq_len, heads · head_dim]`
+/// - output: as `v`
+pub fn attention_context(probs: Tensor<4>, v: Tensor<3>) -> Tensor<3> {
+    if !(fused(&probs) && fused(&v)) {
+        let dims = v.dims();
+        let heads = probs.dims()[1];
+        return probs
+            .matmul(split_heads(v, heads))
+            .swap_dims(1, 2)
+            .reshape(dims);
+    }
+    Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_attention_context(
+        probs.into_dispatch(),
+        v.into_dispatch(),
+    ))
+}
+
 /// erf-GELU, `x · Φ(x)`, element by element.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if !fused(&x) {

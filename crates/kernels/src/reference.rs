@@ -1,6 +1,8 @@
-//! Plain definitions of the kernels in [`crate::rows`]: one thread, `f64` arithmetic, the
+//! Plain definitions of the kernels in [`crate::rows`] and [`crate::attention`]: one thread, `f64` arithmetic, the
 //! formulas as written, no blocking or lanes. The kernels are tested against these (values
 //! and gradients), and the gradients here are checked against finite differences.
+
+use crate::attention::Heads;
 
 /// LayerNorm of `rows × γ.len()` values: `(x − mean) / sqrt(var + eps) · γ + β`.
 pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], eps: f64) -> Vec<f32> {
@@ -111,4 +113,50 @@ pub fn gelu_backward(x: &[f32], dy: &[f32]) -> Vec<f32> {
             (g as f64 * (cdf + v * pdf)) as f32
         })
         .collect()
+}
+
+/// Head `h` of token `t` of sequence `b` in `[batch, seq_len, heads · head_dim]` rows.
+fn head_row(rows: &[f32], shape: Heads, b: usize, t: usize, h: usize) -> &[f32] {
+    let start = (b * shape.seq_len + t) * shape.width() + h * shape.head_dim;
+    &rows[start..start + shape.head_dim]
+}
+
+/// The attention scores `q_i · k_j` per sequence and head, `[batch, heads, seq_len, seq_len]`,
+/// from `[batch, seq_len, width]` query and key rows.
+pub fn attention_scores(q: &[f32], k: &[f32], shape: Heads) -> Vec<f32> {
+    let mut out = Vec::with_capacity(shape.scores_len());
+    for b in 0..shape.batch {
+        for h in 0..shape.heads {
+            for i in 0..shape.seq_len {
+                for j in 0..shape.seq_len {
+                    let (qi, kj) = (head_row(q, shape, b, i, h), head_row(k, shape, b, j, h));
+                    let dot: f64 = qi.iter().zip(kj).map(|(&a, &c)| a as f64 * c as f64).sum();
+                    out.push(dot as f32);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The attention context `Σ_j p_ij v_j` per sequence and head, as `[batch, seq_len, width]`
+/// rows, from `[batch, heads, seq_len, seq_len]` probabilities and value rows.
+pub fn attention_context(probs: &[f32], v: &[f32], shape: Heads) -> Vec<f32> {
+    let s = shape.seq_len;
+    let mut out = vec![0.0; shape.rows_len()];
+    for b in 0..shape.batch {
+        for i in 0..s {
+            for h in 0..shape.heads {
+                let p = &probs[((b * shape.heads + h) * s + i) * s..][..s];
+                let start = (b * s + i) * shape.width() + h * shape.head_dim;
+                for (c, out) in out[start..start + shape.head_dim].iter_mut().enumerate() {
+                    let sum: f64 = (0..s)
+                        .map(|j| p[j] as f64 * head_row(v, shape, b, j, h)[c] as f64)
+                        .sum();
+                    *out = sum as f32;
+                }
+            }
+        }
+    }
+    out
 }

@@ -4,7 +4,9 @@
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::Distribution;
-use hashformer_kernels::{attention_softmax, gelu, layer_norm, linear};
+use hashformer_kernels::{
+    attention_context, attention_scores, attention_softmax, gelu, layer_norm, linear,
+};
 
 fn device() -> Device {
     let device = Device::flex().autodiff();
@@ -113,6 +115,62 @@ fn attention_softmax_values_and_gradients_match_burn_with_padding() {
         s2.grad(&plain_grads).unwrap(),
         1e-5,
         "dscores",
+    );
+}
+
+/// `[batch, seq, heads · head_dim]` rows as `[batch, heads, seq, head_dim]` heads.
+fn split(rows: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, seq, width] = rows.dims();
+    rows.reshape([batch, seq, heads, width / heads])
+        .swap_dims(1, 2)
+}
+
+#[test]
+fn attention_products_values_and_gradients_match_burn() {
+    let device = device();
+    // 37 query rows: one full parallel block and a partial one.
+    let (batch, seq, heads, head_dim) = (2, 37, 3, 4);
+    let width = heads * head_dim;
+    let (q, k, v) = (
+        random([batch, seq, width], &device),
+        random([batch, seq, width], &device),
+        random([batch, seq, width], &device),
+    );
+    let probs = random([batch, heads, seq, seq], &device);
+    let (ws, wc) = (
+        random([batch, heads, seq, seq], &device).detach(),
+        random([batch, seq, width], &device).detach(),
+    );
+
+    let scores = attention_scores(q.clone(), k.clone(), heads);
+    let context = attention_context(probs.clone(), v.clone());
+    let grads = (weighted(scores.clone(), &ws) + weighted(context.clone(), &wc)).backward();
+    let fresh = |x: &Tensor<3>| x.clone().detach().require_grad();
+    let (q2, k2, v2) = (fresh(&q), fresh(&k), fresh(&v));
+    let p2 = probs.clone().detach().require_grad();
+    let plain_scores = split(q2.clone(), heads).matmul(split(k2.clone(), heads).swap_dims(2, 3));
+    let plain_context = p2
+        .clone()
+        .matmul(split(v2.clone(), heads))
+        .swap_dims(1, 2)
+        .reshape([batch, seq, width]);
+    let plain_grads =
+        (weighted(plain_scores.clone(), &ws) + weighted(plain_context.clone(), &wc)).backward();
+
+    assert_close(scores, plain_scores, 1e-5, "scores");
+    assert_close(context, plain_context, 1e-5, "context");
+    for (got, want, what) in [
+        (q.grad(&grads), q2.grad(&plain_grads), "dq"),
+        (k.grad(&grads), k2.grad(&plain_grads), "dk"),
+        (v.grad(&grads), v2.grad(&plain_grads), "dv"),
+    ] {
+        assert_close(got.unwrap(), want.unwrap(), 1e-5, what);
+    }
+    assert_close(
+        probs.grad(&grads).unwrap(),
+        p2.grad(&plain_grads).unwrap(),
+        1e-5,
+        "dprobs",
     );
 }
 

@@ -3,7 +3,9 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use hashformer_kernels::{attention_softmax, forward_linear, Dropout, DropoutConfig};
+use hashformer_kernels::{
+    attention_context, attention_scores, attention_softmax, forward_linear, Dropout, DropoutConfig,
+};
 
 use crate::init::linear;
 
@@ -91,20 +93,16 @@ impl SelfAttention {
         let [batch, _, _, seq_len] = mask_bias.dims();
         let width = rows.dims()[1];
         let head_dim = width / self.num_heads;
-        let split = |x: Tensor<2>| {
-            x.reshape([batch, seq_len, self.num_heads, head_dim])
-                .swap_dims(1, 2)
+        let project = |layer: &Linear, x: Tensor<2>| {
+            forward_linear(layer, x).reshape([batch, seq_len, width])
         };
-        let q = split(forward_linear(&self.query, rows.clone()));
-        let k = split(forward_linear(&self.key, rows.clone()));
-        let v = split(forward_linear(&self.value, rows));
-        let scores = q.matmul(k.swap_dims(2, 3));
+        let q = project(&self.query, rows.clone());
+        let k = project(&self.key, rows.clone());
+        let v = project(&self.value, rows);
+        let scores = attention_scores(q, k, self.num_heads);
         let probs = attention_softmax(scores, mask_bias, (head_dim as f64).sqrt());
         let probs = self.dropout.forward(probs);
-        let context = probs
-            .matmul(v)
-            .swap_dims(1, 2)
-            .reshape([batch * seq_len, width]);
+        let context = attention_context(probs, v).reshape([batch * seq_len, width]);
         forward_linear(&self.output, context)
     }
 }
