@@ -37,7 +37,7 @@ fn atol(backend: &str) -> f32 {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    hashformer_testkit::manifest_dir!()
         .join("../model/tests/fixtures/parity")
         .join(name)
 }

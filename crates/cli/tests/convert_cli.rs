@@ -6,7 +6,7 @@ use std::process::Command;
 use hashformer_testkit::TempDir;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    hashformer_testkit::manifest_dir!()
         .join("../model/tests/fixtures/parity")
         .join(name)
 }

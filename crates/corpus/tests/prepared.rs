@@ -14,7 +14,7 @@ use hashformer_corpus::{
 use hashformer_testkit::{shared_data, TempDir};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    hashformer_testkit::manifest_dir!()
         .join("tests/fixtures/corpus")
         .join(name)
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hashformer_fuzz::TARGETS;
 
 fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+    hashformer_testkit::manifest_dir!().join("../../fuzz")
 }
 
 fn inputs(dir: &Path) -> Vec<PathBuf> {

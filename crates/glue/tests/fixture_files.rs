@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use hashformer_glue::{read_file, read_predictions, Error, Split, Target, Task};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    hashformer_testkit::manifest_dir!()
         .join("tests/fixtures")
         .join(name)
 }

@@ -4,6 +4,7 @@
 //!   test that needs data **fails** when it is missing and `CI=true`, and is skipped with a
 //!   note otherwise (so `cargo test` works on a machine without the data).
 //! - [`TempDir`]: a fresh folder per test, removed on drop.
+//! - [`manifest_dir!`]: the tested package's folder, for its checked-in fixtures.
 //!
 //! ```
 //! let Some(data) = hashformer_testkit::shared_data("glue/SST-2") else { return };
@@ -11,10 +12,26 @@
 //! let tmp = hashformer_testkit::TempDir::new("doc");
 //! std::fs::write(tmp.join("a.txt"), "x").unwrap();
 //! assert_eq!(tmp.files(), ["a.txt"]);
+//! assert!(hashformer_testkit::manifest_dir!().join("Cargo.toml").is_file());
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The folder of the package whose test calls it: `CARGO_MANIFEST_DIR` as cargo sets it when
+/// it runs the test, else the folder the test was compiled in.
+///
+/// Read at run time because checkouts that share one target directory (CI's build cache)
+/// can run a test binary compiled in another checkout, which may since be gone; a path
+/// compiled in (`env!`) would then name that checkout's fixtures.
+#[macro_export]
+macro_rules! manifest_dir {
+    () => {
+        ::std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(::std::path::PathBuf::from)
+            .unwrap_or_else(|| ::std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+    };
+}
 
 /// The environment variable naming the data folder (the layout of `../shared/data`).
 pub const DATA_VAR: &str = "HASHFORMER_DATA";

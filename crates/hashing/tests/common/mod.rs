@@ -1,7 +1,5 @@
 //! Shared helpers of the hashing integration tests.
 
-use std::path::PathBuf;
-
 use hashformer_hashing::RobertaBpe;
 
 /// roberta-base BPE from `$HASHFORMER_DATA/roberta-base`.
@@ -13,7 +11,7 @@ pub fn roberta_bpe() -> Option<RobertaBpe> {
 /// The lines of a checked-in golden file.
 #[allow(dead_code)] // each test binary uses its own subset of these helpers
 pub fn golden_lines(name: &str) -> Vec<serde_json::Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = hashformer_testkit::manifest_dir!()
         .join("tests/golden")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

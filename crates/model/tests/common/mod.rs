@@ -11,7 +11,7 @@ pub const ATOL: f32 = 1e-4;
 
 /// The parity fixture directory `name` (see [`parity_io::FIXTURES`]).
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    hashformer_testkit::manifest_dir!()
         .join("tests/fixtures/parity")
         .join(name)
 }
