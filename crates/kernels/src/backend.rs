@@ -266,9 +266,7 @@ impl Backward<Flex, 3> for LayerNormNode {
             (node_beta, tensor(dbeta, Shape::new([width]))),
         ];
         for (node, grad) in grads_of {
-            if let Some(node) = node {
-                grads.register::<Flex>(node.id, grad);
-            }
+            register(grads, node.map(|n| n.id), grad);
         }
     }
 }

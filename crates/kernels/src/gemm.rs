@@ -34,15 +34,7 @@ impl<'a> MatRef<'a> {
         row_stride: usize,
         col_stride: usize,
     ) -> Self {
-        if rows > 0 && cols > 0 {
-            let last = (rows - 1) * row_stride + (cols - 1) * col_stride;
-            assert!(
-                last < data.len(),
-                "a {rows}x{cols} view with strides ({row_stride}, {col_stride}) reaches \
-                 element {last} of a slice of {}",
-                data.len()
-            );
-        }
+        check_inside(data.len(), rows, cols, row_stride, col_stride);
         Self {
             data,
             rows,
@@ -101,6 +93,22 @@ impl<'a> MatRef<'a> {
     }
 }
 
+/// Checks that every element `(i, j)` of a `rows × cols` view, at
+/// `i * row_stride + j * col_stride`, lies inside a slice of `len` values.
+///
+/// # Panics
+/// If one does not.
+fn check_inside(len: usize, rows: usize, cols: usize, row_stride: usize, col_stride: usize) {
+    if rows > 0 && cols > 0 {
+        let last = (rows - 1) * row_stride + (cols - 1) * col_stride;
+        assert!(
+            last < len,
+            "a {rows}x{cols} view with strides ({row_stride}, {col_stride}) reaches element \
+             {last} of a slice of {len}"
+        );
+    }
+}
+
 /// A strided writable view of an `f32` matrix with unit column stride: element `(i, j)` is
 /// `data[i * row_stride + j]`. Rows do not overlap (`row_stride ≥ cols`), so a view can be
 /// a column block of a wider row-major matrix.
@@ -118,19 +126,11 @@ impl<'a> MatMut<'a> {
     /// # Panics
     /// If rows would overlap or an element of the view lies outside `data`.
     pub fn strided(data: &'a mut [f32], rows: usize, cols: usize, row_stride: usize) -> Self {
-        if rows > 0 && cols > 0 {
-            assert!(
-                rows == 1 || row_stride >= cols,
-                "rows of {cols} values {row_stride} apart overlap"
-            );
-            let last = (rows - 1) * row_stride + cols - 1;
-            assert!(
-                last < data.len(),
-                "a {rows}x{cols} view with row stride {row_stride} reaches element {last} of a \
-                 slice of {}",
-                data.len()
-            );
-        }
+        assert!(
+            rows <= 1 || cols == 0 || row_stride >= cols,
+            "rows of {cols} values {row_stride} apart overlap"
+        );
+        check_inside(data.len(), rows, cols, row_stride, 1);
         Self {
             data,
             rows,
@@ -157,7 +157,6 @@ impl<'a> MatMut<'a> {
 /// If the inner dimensions differ or `out` has the wrong length.
 pub fn matmul_into(out: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
     let (m, _, n) = check_product(lhs, rhs);
-    assert_eq!(out.len(), m * n, "a {m}x{n} product's output");
     matmul_into_view(MatMut::row_major(out, m, n), accumulate, lhs, rhs);
 }
 

@@ -5,30 +5,8 @@
 use hashformer_kernels::attention::{self, Heads};
 use hashformer_kernels::reference;
 
-/// Deterministic values in about [-2, 2).
-fn values(seed: u64, len: usize) -> Vec<f32> {
-    (0..len as u64)
-        .map(|i| (hashformer_kernels::draw(seed, i) >> 40) as f32 / (1u64 << 22) as f32 - 2.0)
-        .collect()
-}
-
-fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}[{i}]: {g} vs {w}"
-        );
-    }
-}
-
-fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
-}
+mod common;
+use common::{assert_close, on_threads, values};
 
 /// Each `seq_len × seq_len` square of `[batch, heads, seq_len, seq_len]` values transposed.
 fn transposed(squares: &[f32], seq_len: usize) -> Vec<f32> {
