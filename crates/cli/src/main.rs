@@ -14,6 +14,7 @@ mod data;
 mod embed;
 mod evaluate;
 mod glue;
+mod glue_compare;
 mod hash;
 mod inference;
 mod pretrain;
@@ -67,6 +68,9 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Combine the results.json of several `glue` runs of one model (e.g. seeds run apart).
     GlueMerge(glue::MergeArgs),
+    /// Compare models on GLUE over several pre-training runs each: a table (mean and range
+    /// per task, the average, the difference from a baseline) and a chart against parameters.
+    GlueCompare(glue_compare::CompareArgs),
     /// Hash JSON lines `{"text": …, "text_b": …}` from stdin into tokens, MD5/LSH hashes,
     /// buckets and Pool indices (one JSON object per line on stdout).
     Hash(hash::HashArgs),
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
         Command::BenchStep(args) => bench_step::run(&args),
         Command::Glue(args) => glue::run(&args),
         Command::GlueMerge(args) => glue::merge(&args),
+        Command::GlueCompare(args) => glue_compare::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Embed(args) => embed::run(&args),

@@ -65,6 +65,7 @@ fn top_level_help_lists_every_command_and_the_workflow() {
         "embed",
         "evaluate",
         "glue-merge",
+        "glue-compare",
         "hash",
         "size",
         "collisions",

@@ -166,6 +166,13 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// Models cannot be compared ([`crate::compare`]): no runs, a repeated label, no task
+    /// shared by every run, or an unknown baseline.
+    #[error("cannot compare: {message}")]
+    Comparison {
+        /// What is wrong.
+        message: String,
+    },
     /// Predictions and gold labels differ in number.
     #[error("{predictions} predictions for {gold} gold labels")]
     LengthMismatch {

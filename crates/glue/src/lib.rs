@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod compare;
 mod error;
 mod evaluate;
 pub mod metrics;
@@ -9,6 +10,9 @@ mod submit;
 mod task;
 mod tsv;
 
+pub use compare::{
+    compare, comparison_markdown, ComparedModel, Comparison, ModelComparison, Spread,
+};
 pub use error::{Error, Position, Result};
 pub use evaluate::{evaluate, GlueScore, TaskMetrics};
 pub use hashformer_train::{Example, Target};

@@ -6,6 +6,7 @@ mod line_chart;
 mod log;
 mod panels;
 mod render;
+mod scatter_chart;
 mod stats;
 
 pub use bar_chart::{bar_chart, BarSeries};
@@ -13,4 +14,5 @@ pub use error::{LogError, PlotError};
 pub use line_chart::plot_metrics;
 pub use log::{read_metrics, MetricsLog, Record};
 pub use render::{PlotOptions, MAX_SIDE, MIN_SIDE};
+pub use scatter_chart::{scatter_chart, ScatterPoint};
 pub use stats::median;

@@ -41,7 +41,8 @@ pub const MIN_SIDE: u32 = 320;
 /// Largest accepted width or height, in pixels (the image is held in memory, 3 bytes a pixel).
 pub const MAX_SIDE: u32 = 8192;
 
-/// How [`plot_metrics`](crate::plot_metrics) and [`bar_chart`](crate::bar_chart) draw: the
+/// How [`plot_metrics`](crate::plot_metrics), [`bar_chart`](crate::bar_chart) and
+/// [`scatter_chart`](crate::scatter_chart) draw: the
 /// title and the image size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlotOptions {
