@@ -28,9 +28,22 @@ impl From<Failure> for PyErr {
     }
 }
 
+/// An error's message followed by its causes, `outer: cause: …`, as Rust's `{:#}` of anyhow
+/// prints it (a library error names the file; its source says what went wrong).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message
+}
+
 /// A hashing-crate error as the Python exception a user would expect.
 pub fn hash_error(e: Error) -> PyErr {
-    let message = e.to_string();
+    let message = with_causes(&e);
     match e {
         Error::MissingBpeFiles { .. } => PyFileNotFoundError::new_err(message),
         Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -30,7 +30,7 @@ pub enum Error {
         problem: CorpusProblem,
     },
     /// A corpus file failed while being read (a corrupt gzip stream, a disk error).
-    #[error("{} line {line}: {source}", path.display())]
+    #[error("reading {} failed at line {line}", path.display())]
     ReadAt {
         /// The corpus file.
         path: PathBuf,
@@ -71,7 +71,7 @@ pub enum Error {
         reason: String,
     },
     /// A JSON file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("JSON error in {}", path.display())]
     Json {
         /// The file.
         path: PathBuf,

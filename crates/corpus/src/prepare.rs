@@ -266,7 +266,11 @@ fn existing(
         };
     }
     let difference = match CorpusMeta::read(out_dir) {
-        Err(e) => format!("its {META_FILE} is unreadable ({e})"),
+        Err(e) => {
+            let cause =
+                std::error::Error::source(&e).map_or_else(String::new, |c| format!(": {c}"));
+            format!("its {META_FILE} is unreadable ({e}{cause})")
+        }
         Ok(meta) if meta.format_version != FORMAT_VERSION => format!(
             "it has format version {}, not {FORMAT_VERSION}",
             meta.format_version

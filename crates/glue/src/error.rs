@@ -27,7 +27,7 @@ impl fmt::Display for Position {
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -141,7 +141,7 @@ pub enum Error {
     },
     /// A results file or a seed's `result.json` is not the JSON this crate writes, or a
     /// result cannot be written as JSON.
-    #[error("{}: {source}", path.display())]
+    #[error("JSON error in {}", path.display())]
     ResultsJson {
         /// The file.
         path: PathBuf,
@@ -150,7 +150,7 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// A results file names a task this crate does not know.
-    #[error("{}: {source}", path.display())]
+    #[error("unknown task in {}", path.display())]
     ResultsTask {
         /// The file.
         path: PathBuf,
@@ -202,7 +202,7 @@ pub enum Error {
         task: Task,
     },
     /// The zip archive could not be built.
-    #[error("{}: writing the zip archive: {source}", path.display())]
+    #[error("{}: writing the zip archive", path.display())]
     Zip {
         /// The archive.
         path: PathBuf,

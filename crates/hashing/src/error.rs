@@ -24,7 +24,7 @@ pub enum Error {
     #[error("roberta-base BPE: {0}")]
     Bpe(String),
     /// A BPE resource file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

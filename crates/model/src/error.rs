@@ -95,7 +95,7 @@ pub enum Error {
     #[error(transparent)]
     Hashing(#[from] hashformer_hashing::Error),
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

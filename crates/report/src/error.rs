@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum LogError {
     /// The file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -84,7 +84,7 @@ pub enum PlotError {
         message: String,
     },
     /// The PNG could not be written.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The PNG (or its temporary file).
         path: PathBuf,

@@ -9,7 +9,7 @@ use hashformer_embeddings::EmbeddingKind;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("I/O error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -96,7 +96,7 @@ pub enum Error {
     #[error(transparent)]
     InUse(#[from] hashformer_files::LockError),
     /// A run or checkpoint JSON file cannot be written or read back.
-    #[error("{}: {source}", path.display())]
+    #[error("JSON error in {}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
