@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use hashformer_embeddings::{EmbeddingKind, Variant};
 use hashformer_model::HashformerConfig;
+use hashformer_report::group_digits;
 use serde_json::json;
 
 use crate::variant::{SchemeArg, VariantArg};
@@ -84,7 +85,7 @@ pub fn run(args: &SizeArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    let row = |name: &str, n: usize| println!("  {name:<36} {n:>14}", n = group(n));
+    let row = |name: &str, n: usize| println!("  {name:<36} {n:>14}", n = group_digits(n));
     println!(
         "{:?}{} — hidden {}, {} layers, {} heads, feed-forward {}",
         config.variant.kind(),
@@ -118,22 +119,9 @@ pub fn run(args: &SizeArgs) -> Result<()> {
     );
     println!(
         "  token part + specials: {} vs the vocabulary baseline's {} ({:.1}x smaller)",
-        group(e.token_and_special()),
-        group(baseline.embeddings.token),
+        group_digits(e.token_and_special()),
+        group_digits(baseline.embeddings.token),
         baseline.embeddings.token as f64 / e.token_and_special() as f64
     );
     Ok(())
-}
-
-/// `1234567` → `1,234,567`.
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

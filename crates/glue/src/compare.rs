@@ -4,6 +4,7 @@
 //! the average, the mean and range over a model's runs, and each model's difference from a
 //! baseline with its range over pairs of runs.
 
+use hashformer_report::group_digits;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -131,13 +132,15 @@ pub fn compare(models: &[ComparedModel], baseline: Option<&str>) -> Result<Compa
     };
     let averages =
         |m: &ComparedModel| -> Vec<f64> { m.runs.iter().map(|r| run_average(r, &tasks)).collect() };
+    let base = base.map(|b| (b.label.as_str(), averages(b)));
     let rows = models
         .iter()
         .map(|m| {
             let own = averages(m);
             let versus_baseline = base
-                .filter(|b| b.label != m.label)
-                .and_then(|b| Spread::of(&differences(&own, &averages(b))));
+                .as_ref()
+                .filter(|(label, _)| *label != m.label)
+                .and_then(|(_, theirs)| Spread::of(&differences(&own, theirs)));
             ModelComparison {
                 label: m.label.clone(),
                 embedding_parameters: m.embedding_parameters,
@@ -202,18 +205,6 @@ fn cell(s: &Spread, signed: bool) -> String {
     }
 }
 
-fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The comparison as a Markdown table: one column per model, one row per task, the average,
 /// the difference from the baseline, the number of runs and the embedding parameters. A cell
 /// with several runs reads `mean (min to max)`.
@@ -260,7 +251,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         "token-embedding parameters",
         c.models
             .iter()
-            .map(|m| m.embedding_parameters.map_or("—".into(), count))
+            .map(|m| m.embedding_parameters.map_or("—".into(), group_digits))
             .collect(),
     );
     if !c.left_out.is_empty() {

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::PlotError;
-use crate::render::{check_size, render, PlotOptions, FAMILY, PALETTE};
+use crate::render::{check_size, draw_legend, render, PlotOptions, FAMILY, PALETTE};
 
 /// One bar series of [`bar_chart`]: a legend label and a value per category (`None`: no bar).
 #[derive(Debug, Clone, PartialEq)]
@@ -133,13 +133,7 @@ fn draw_bars<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font((FAMILY, 15))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present()
 }
 

@@ -2,6 +2,7 @@
 
 mod bar_chart;
 mod error;
+mod format;
 mod line_chart;
 mod log;
 mod panels;
@@ -11,6 +12,7 @@ mod stats;
 
 pub use bar_chart::{bar_chart, BarSeries};
 pub use error::{LogError, PlotError};
+pub use format::group_digits;
 pub use line_chart::plot_metrics;
 pub use log::{read_metrics, MetricsLog, Record};
 pub use render::{PlotOptions, MAX_SIDE, MIN_SIDE};

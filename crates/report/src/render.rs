@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::backend::RGBPixel;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::register_font;
 
@@ -127,6 +127,21 @@ pub(crate) fn render(
         path: png.to_owned(),
         source,
     })
+}
+
+/// Draws `chart`'s legend at `position` in the style every chart shares: a light box with a
+/// black border, labels in the bundled font.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FAMILY, 15))
+        .draw()
 }
 
 /// Registers [`FONT`] with plotters once per process; false if it is unusable.

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::PlotError;
-use crate::render::{check_size, render, PlotOptions, FAMILY, PALETTE};
+use crate::render::{check_size, draw_legend, render, PlotOptions, FAMILY, PALETTE};
 
 /// One point of [`scatter_chart`].
 #[derive(Debug, Clone, PartialEq)]
@@ -155,13 +155,7 @@ fn draw_points<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font((FAMILY, 15))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present()
 }
 
