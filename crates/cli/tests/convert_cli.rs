@@ -12,15 +12,9 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn convert(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
-        .arg("convert")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stderr).expect("UTF-8"),
-    )
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
+    let (code, _, stderr) = hashformer_testkit::capture(cmd.arg("convert").args(args), None);
+    (code, stderr)
 }
 
 fn s(path: &Path) -> &str {

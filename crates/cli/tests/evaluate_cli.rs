@@ -22,12 +22,7 @@ fn evaluate(task: &str, gold: &Path, predictions: &Path, json: bool) -> (i32, St
     if json {
         cmd.arg("--json");
     }
-    let out = cmd.output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8"),
-        String::from_utf8(out.stderr).expect("UTF-8"),
-    )
+    hashformer_testkit::capture(&mut cmd, None)
 }
 
 const MRPC_GOLD: &str = "\u{feff}Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n\

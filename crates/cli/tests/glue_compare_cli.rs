@@ -40,16 +40,8 @@ fn glue_dir(root: &Path, name: &str, fixture: &str, rte: [f64; 3], mrpc: f64) ->
 }
 
 fn compare(args: &[String]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
-        .arg("glue-compare")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8"),
-        String::from_utf8(out.stderr).expect("UTF-8"),
-    )
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
+    hashformer_testkit::capture(cmd.arg("glue-compare").args(args), None)
 }
 
 fn model(label: &str, dir: &Path) -> [String; 2] {

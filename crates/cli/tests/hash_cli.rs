@@ -1,30 +1,14 @@
 //! `hashformer hash` end to end: the release-check contract on the reference's own sample.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use hashformer_testkit::shared_data;
+use hashformer_testkit::{capture, shared_data};
 use serde_json::Value;
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashformer"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin accepts the input");
-    let out = child.wait_with_output().expect("the binary finishes");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    capture(
+        Command::new(env!("CARGO_BIN_EXE_hashformer")).args(args),
+        Some(stdin),
     )
 }
 

@@ -5,32 +5,16 @@
 use std::path::Path;
 use std::process::Command;
 
-use hashformer_testkit::{shared_data, TempDir};
+use hashformer_testkit::{capture, shared_data, TempDir};
 use serde_json::Value;
 
 /// Runs the binary; returns (exit code, stdout, stderr).
 fn hashformer(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-    use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
     if let Some(cache) = hashformer_testkit::cache_beside_out(args) {
         cmd.env(hashformer_testkit::CACHE_VAR, cache);
     }
-    let mut child = cmd
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    capture(cmd.args(args), stdin)
 }
 
 fn path(p: &Path) -> &str {

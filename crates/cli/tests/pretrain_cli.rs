@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use hashformer_testkit::{shared_data, TempDir};
+use hashformer_testkit::{capture, shared_data, TempDir};
 use serde_json::Value;
 
 fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
@@ -17,12 +17,7 @@ fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
     if let Some(d) = data {
         cmd.env("HASHFORMER_DATA", d);
     }
-    let out = cmd.output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8"),
-        String::from_utf8(out.stderr).expect("UTF-8"),
-    )
+    capture(&mut cmd, None)
 }
 
 fn records(run: &Path) -> Vec<Value> {

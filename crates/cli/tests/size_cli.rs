@@ -2,19 +2,12 @@
 
 use std::process::Command;
 
+use hashformer_testkit::capture;
 use serde_json::Value;
 
 fn size(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
-        .arg("size")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("UTF-8"),
-        String::from_utf8(out.stderr).expect("UTF-8"),
-    )
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
+    capture(cmd.arg("size").args(args), None)
 }
 
 #[test]

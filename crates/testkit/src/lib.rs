@@ -5,6 +5,8 @@
 //!   note otherwise (so `cargo test` works on a machine without the data).
 //! - [`TempDir`]: a fresh folder per test, removed on drop.
 //! - [`manifest_dir!`]: the tested package's folder, for its checked-in fixtures.
+//! - [`capture`]: runs a command (the `hashformer` binary in the CLI tests) to the end and
+//!   returns its exit code, stdout and stderr.
 //!
 //! ```
 //! let Some(data) = hashformer_testkit::shared_data("glue/SST-2") else { return };
@@ -15,7 +17,9 @@
 //! assert!(hashformer_testkit::manifest_dir!().join("Cargo.toml").is_file());
 //! ```
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The folder of the package whose test calls it: `CARGO_MANIFEST_DIR` as cargo sets it when
@@ -70,6 +74,36 @@ pub fn cache_beside_out(args: &[&str]) -> Option<PathBuf> {
     let out = args.iter().position(|a| *a == "--out")?;
     let run = Path::new(args.get(out + 1)?);
     Some(run.parent().unwrap_or(Path::new(".")).join("cache"))
+}
+
+/// Runs `cmd` to the end with `stdin` as its input (none when `None`) and returns its exit
+/// code (-1 when a signal ended it), stdout and stderr.
+///
+/// # Panics
+/// When the command cannot start, or its output is not UTF-8.
+pub fn capture(cmd: &mut Command, stdin: Option<&str>) -> (i32, String, String) {
+    let input = if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
+    let mut child = cmd
+        .stdin(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The pipe closes when `pipe` drops, so the command sees the end of its input.
+        pipe.write_all(text.as_bytes())
+            .expect("the command reads its input");
+    }
+    let out = child.wait_with_output().expect("the command finishes");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    )
 }
 
 /// A fresh, empty folder under the system temp dir, removed (with everything in it) on drop.
@@ -160,5 +194,15 @@ mod tests {
         let kept = a.path().to_owned();
         drop(a);
         assert!(!kept.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn capture_feeds_stdin_and_returns_code_and_both_streams() {
+        let script = "read line; echo \"out:$line\"; echo err >&2; exit 3";
+        let (code, out, err) = capture(Command::new("sh").args(["-c", script]), Some("hi\n"));
+        assert_eq!((code, out.as_str(), err.as_str()), (3, "out:hi\n", "err\n"));
+        let (code, out, _) = capture(Command::new("sh").args(["-c", "cat; echo done"]), None);
+        assert_eq!((code, out.as_str()), (0, "done\n"));
     }
 }
