@@ -1,14 +1,26 @@
-//! Parsers for numeric options: every number is checked where it is parsed, and a value out of
-//! range is refused with the range in the message (clap prints it with the flag), instead of a
+//! Parsers for options. Every number is checked where it is parsed, and a value out of range
+//! is refused with the range in the message (clap prints it with the flag), instead of a
 //! panic, an allocation of hundreds of GB, or a run that trains backwards.
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// Longest sequence, `<s>` and `</s>` included: RoBERTa's 514 position rows less the padding
 /// offset of 2, which every preset and pre-trained model here has.
 pub const MAX_SEQUENCE: usize = 512;
+
+/// `LABEL=PATH`: a labelled directory or file (`glue-compare --model`, `pretrain-compare
+/// --run`); the label is trimmed and neither part may be empty.
+pub fn labelled_path(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((label, path)) if !label.trim().is_empty() && !path.is_empty() => {
+            Ok((label.trim().to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("expected LABEL=DIR, got {s:?}")),
+    }
+}
 
 /// An integer in `range`.
 fn integer<T>(s: &str, range: RangeInclusive<T>, what: &str) -> Result<T, String>

@@ -13,7 +13,7 @@ use hashformer_report::{scatter_chart, PlotOptions, ScatterPoint};
 pub struct CompareArgs {
     /// `LABEL=DIR`: one run of the model LABEL, DIR a `hashformer glue` output directory
     /// (or its results.json). Repeat a label for its other pre-training runs.
-    #[arg(long = "model", required = true, value_parser = labelled_dir)]
+    #[arg(long = "model", required = true, value_parser = crate::args::labelled_path)]
     models: Vec<(String, PathBuf)>,
     /// The label the others are compared with (a "− LABEL" row).
     #[arg(long)]
@@ -27,15 +27,6 @@ pub struct CompareArgs {
     /// Where to write comparison.md, comparison.json and comparison.png.
     #[arg(long)]
     out: PathBuf,
-}
-
-fn labelled_dir(s: &str) -> Result<(String, PathBuf), String> {
-    match s.split_once('=') {
-        Some((label, dir)) if !label.trim().is_empty() && !dir.is_empty() => {
-            Ok((label.trim().to_owned(), PathBuf::from(dir)))
-        }
-        _ => Err(format!("expected LABEL=DIR, got {s:?}")),
-    }
 }
 
 /// A run's results file: DIR/results.json, or DIR itself if it is a file.

@@ -18,6 +18,7 @@ mod glue_compare;
 mod hash;
 mod inference;
 mod pretrain;
+mod pretrain_compare;
 #[cfg(feature = "wgpu")]
 mod runtime_dir;
 mod size;
@@ -58,6 +59,9 @@ enum Command {
     /// Pre-train a HashFormer (or the BPE baseline) on a text corpus with Shuffle+Random,
     /// resumable, with progress, JSONL metrics and a PNG plot in the run directory.
     Pretrain(Box<pretrain::PretrainArgs>),
+    /// Compare pre-training runs at one step: a table ranked by held-out loss (accuracy above
+    /// the majority rate, recall per class) and a chart of their held-out curves.
+    PretrainCompare(pretrain_compare::PretrainCompareArgs),
     /// Fine-tune a checkpoint (or a random model) on GLUE tasks with several seeds.
     Glue(Box<glue::GlueArgs>),
     /// Label texts (arguments or stdin lines) with a fine-tuned classifier.
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Hash(args) => hash::run(&args),
         Command::Size(args) => size::run(&args),
         Command::Pretrain(args) => pretrain::run(&args),
+        Command::PretrainCompare(args) => pretrain_compare::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchReport(args) => bench_report::report(&args),
         Command::BenchStep(args) => bench_step::run(&args),

@@ -59,6 +59,7 @@ fn top_level_help_lists_every_command_and_the_workflow() {
         "evaluate",
         "glue-merge",
         "glue-compare",
+        "pretrain-compare",
         "hash",
         "size",
         "collisions",

@@ -48,10 +48,11 @@ pub enum PlotError {
     /// The metrics log could not be read (missing file, malformed line).
     #[error(transparent)]
     Log(#[from] LogError),
-    /// The log holds no finite loss, score or learning-rate value.
+    /// The log holds no finite loss, score or learning-rate value (or, for
+    /// [`plot_runs`](crate::plot_runs), no run has a held-out value).
     #[error("{}: no loss, score or learning-rate values to plot", path.display())]
     NoData {
-        /// The metrics log.
+        /// The metrics log (for `plot_runs`, the PNG to be written).
         path: PathBuf,
     },
     /// [`PlotOptions`](crate::PlotOptions) asks for a width or height outside

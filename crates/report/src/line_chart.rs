@@ -1,6 +1,7 @@
 //! PNG charts of a metrics log ([`read_metrics`]): stacked panels over the training step for
 //! the loss, the accuracy-like scores and the learning rate, one line per split and metric
-//! (method §7; the reference has no plots, it reports to the console and TensorBoard).
+//! (method §7; the reference has no plots, it reports to the console and TensorBoard); and
+//! of several runs' held-out curves side by side ([`plot_runs`]).
 
 use std::ops::Range;
 use std::path::Path;
@@ -11,7 +12,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::PlotError;
 use crate::log::read_metrics;
-use crate::panels::{panels, Panel, PanelKind};
+use crate::log::Record;
+use crate::panels::{panels, run_panels, Panel, PanelKind};
 use crate::render::{check_size, render, PlotOptions, FAMILY, PALETTE, REFERENCE};
 
 /// Series with at most this many points also get a marker per point (so one point shows).
@@ -40,11 +42,41 @@ pub fn plot_metrics(jsonl: &Path, png: &Path, options: &PlotOptions) -> Result<(
             path: jsonl.to_owned(),
         });
     }
+    draw_png(png, options, &panels)
+}
+
+/// Draws the held-out curves of several runs (each a label and its metrics log's records, as
+/// [`read_metrics`] gives them) as a PNG at `png`, replacing it atomically: stacked panels
+/// over the step for the held-out (`"valid"`) loss, the accuracy above the run's
+/// `majority_rate`, and each `acc_*` recall, one line per run in the same colour in every
+/// panel. Used to compare pre-training runs that differ in one thing (e.g. the input layer).
+///
+/// # Errors
+/// [`PlotError::Size`] for a bad [`PlotOptions`] size, [`PlotError::NoData`] (naming `png`)
+/// if no run has a held-out value, [`PlotError::Render`] or [`PlotError::Font`] if drawing
+/// fails, [`PlotError::Io`] if `png` cannot be written.
+pub fn plot_runs(
+    runs: &[(String, Vec<Record>)],
+    png: &Path,
+    options: &PlotOptions,
+) -> Result<(), PlotError> {
+    check_size(png, options)?;
+    let panels = run_panels(runs);
+    if panels.is_empty() {
+        return Err(PlotError::NoData {
+            path: png.to_owned(),
+        });
+    }
+    draw_png(png, options, &panels)
+}
+
+/// Draws non-empty `panels` stacked, with the title of `options`, into `png`.
+fn draw_png(png: &Path, options: &PlotOptions, panels: &[Panel]) -> Result<(), PlotError> {
     let scale = (f64::from(options.width) / 1200.0)
         .min(f64::from(options.height) / 900.0)
         .clamp(0.5, 4.0);
     render(png, options, |area| {
-        draw(area, &options.title, &panels, scale).map_err(|e| e.to_string())
+        draw(area, &options.title, panels, scale).map_err(|e| e.to_string())
     })
 }
 
@@ -151,7 +183,7 @@ fn draw_panel<DB: DrawingBackend>(
     let mut mesh = chart.configure_mesh();
     mesh.x_label_formatter(&step_label)
         .y_label_formatter(&value_label)
-        .y_desc(panel.kind.y_desc())
+        .y_desc(panel.y_desc.as_str())
         .label_style((FAMILY, px(LABEL_FONT, scale)))
         .axis_desc_style((FAMILY, px(AXIS_FONT, scale)))
         .light_line_style(RGBColor(238, 238, 238));

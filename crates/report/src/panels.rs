@@ -1,5 +1,6 @@
 //! The data of a metrics chart: which record keys are drawn, in which panel (loss, score,
-//! learning rate), under which legend label and in which order.
+//! learning rate), under which legend label and in which order; and of a chart of several
+//! runs' held-out curves ([`run_panels`]).
 
 use std::collections::BTreeMap;
 
@@ -54,6 +55,8 @@ pub(crate) struct Series {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Panel {
     pub(crate) kind: PanelKind,
+    /// The value axis' title.
+    pub(crate) y_desc: String,
     pub(crate) series: Vec<Series>,
 }
 
@@ -112,9 +115,66 @@ pub(crate) fn panels(records: &[Record]) -> Vec<Panel> {
             Some(panel) if panel.kind == kind => panel.series.push(series),
             _ => panels.push(Panel {
                 kind,
+                y_desc: kind.y_desc().to_owned(),
                 series: vec![series],
             }),
         }
+    }
+    panels
+}
+
+/// The held-out (`split` `"valid"`) curves of several runs, one line per run in each panel
+/// and in the same order, so a run keeps its colour: the loss, the accuracy above the run's
+/// majority rate, then each recall (`acc_*` key) in legend order. Panels without values are
+/// left out.
+pub(crate) fn run_panels(runs: &[(String, Vec<Record>)]) -> Vec<Panel> {
+    let held_out = |records: &[Record], value: &dyn Fn(&Record) -> Option<f64>| {
+        let valid = records
+            .iter()
+            .filter(|r| r.get("split").and_then(Value::as_str) == Some("valid"));
+        valid
+            .filter_map(|r| Some((r.get("step")?.as_f64()?, value(r)?)))
+            .filter(|(_, y)| y.is_finite())
+            .collect::<Vec<_>>()
+    };
+    let number = |r: &Record, key: &str| r.get(key).and_then(Value::as_f64);
+    let mut recalls: Vec<&str> = runs
+        .iter()
+        .flat_map(|(_, records)| records.iter().flat_map(|r| r.keys()))
+        .map(String::as_str)
+        .filter(|k| k.starts_with("acc_"))
+        .collect();
+    recalls.sort_by_key(|k| (SCORE_ORDER.iter().position(|o| o == k), *k));
+    recalls.dedup();
+    let mut panels = Vec::new();
+    let mut panel = |kind, y_desc: String, value: &dyn Fn(&Record) -> Option<f64>| {
+        let series: Vec<Series> = runs
+            .iter()
+            .map(|(label, records)| Series {
+                label: label.clone(),
+                points: held_out(records, value),
+                reference: false,
+            })
+            .collect();
+        if series.iter().any(|s| !s.points.is_empty()) {
+            panels.push(Panel {
+                kind,
+                y_desc,
+                series,
+            });
+        }
+    };
+    panel(PanelKind::Loss, "held-out loss".into(), &|r| {
+        number(r, "loss")
+    });
+    panel(PanelKind::Score, "accuracy − majority".into(), &|r| {
+        Some(number(r, "accuracy")? - number(r, "majority_rate")?)
+    });
+    for key in recalls {
+        let name = key.trim_start_matches("acc_").replace('_', " ");
+        panel(PanelKind::Score, format!("{name} recall"), &|r| {
+            number(r, key)
+        });
     }
     panels
 }
@@ -174,6 +234,40 @@ mod tests {
                 (PanelKind::LearningRate, vec![("train", 2, false)]),
             ]
         );
+    }
+
+    #[test]
+    fn run_panels_give_every_run_a_line_in_each_panel() {
+        let a = records(&[
+            r#"{"split":"train","step":10,"loss":0.9,"accuracy":0.5}"#,
+            r#"{"split":"valid","step":10,"loss":0.6,"accuracy":0.85,"majority_rate":0.8,"acc_random":0.4,"acc_shuffled":0.0}"#,
+            r#"{"split":"valid","step":20,"loss":0.5,"accuracy":0.9,"majority_rate":0.8,"acc_random":0.6,"acc_shuffled":0.1}"#,
+        ]);
+        let b = records(&[r#"{"split":"valid","step":10,"loss":0.7,"accuracy":0.8}"#]);
+        let panels = run_panels(&[("A".into(), a), ("B".into(), b)]);
+        let titles: Vec<_> = panels.iter().map(|p| p.y_desc.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "held-out loss",
+                "accuracy − majority",
+                "shuffled recall",
+                "random recall"
+            ]
+        );
+        for panel in &panels {
+            let labels: Vec<_> = panel.series.iter().map(|s| s.label.as_str()).collect();
+            assert_eq!(labels, ["A", "B"], "{}", panel.y_desc);
+        }
+        assert_eq!(panels[0].series[0].points, [(10.0, 0.6), (20.0, 0.5)]);
+        assert_eq!(panels[0].series[1].points, [(10.0, 0.7)]);
+        let margin = &panels[1].series[0].points;
+        assert!((margin[1].1 - 0.1).abs() < 1e-12, "{margin:?}");
+        assert!(
+            panels[1].series[1].points.is_empty(),
+            "B has no majority rate"
+        );
+        assert!(run_panels(&[("A".into(), records(&[r#"{"step":1,"loss":0.5}"#]))]).is_empty());
     }
 
     #[test]

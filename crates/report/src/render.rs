@@ -41,9 +41,9 @@ pub const MIN_SIDE: u32 = 320;
 /// Largest accepted width or height, in pixels (the image is held in memory, 3 bytes a pixel).
 pub const MAX_SIDE: u32 = 8192;
 
-/// How [`plot_metrics`](crate::plot_metrics), [`bar_chart`](crate::bar_chart) and
-/// [`scatter_chart`](crate::scatter_chart) draw: the
-/// title and the image size.
+/// How [`plot_metrics`](crate::plot_metrics), [`plot_runs`](crate::plot_runs),
+/// [`bar_chart`](crate::bar_chart) and [`scatter_chart`](crate::scatter_chart) draw: the title
+/// and the image size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlotOptions {
     /// Title above the panels, e.g. the run name; empty for none.

@@ -5,7 +5,9 @@ use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use hashformer_report::{plot_metrics, read_metrics, LogError, MetricsLog, PlotError, PlotOptions};
+use hashformer_report::{
+    plot_metrics, plot_runs, read_metrics, LogError, MetricsLog, PlotError, PlotOptions,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -246,6 +248,32 @@ fn plot_writes_a_non_blank_png() {
     let (width, height, ink) = decode(&png);
     assert_eq!((width, height), (320, 320));
     assert!(ink > 0.01, "ink share {ink}");
+}
+
+#[test]
+fn plot_runs_draws_held_out_curves_and_refuses_runs_without_any() {
+    let dir = scratch("plot_runs");
+    let (jsonl, png) = (dir.join("metrics.jsonl"), dir.join("runs.png"));
+    synthetic_log(&jsonl);
+    let records = read_metrics(&jsonl).unwrap();
+    let runs = vec![("A".to_owned(), records.clone()), ("B".to_owned(), records)];
+    plot_runs(&runs, &png, &PlotOptions::new("two runs")).unwrap();
+    let (width, height, ink) = decode(&png);
+    assert_eq!((width, height), (1200, 900));
+    assert!(ink > 0.01 && ink < 0.5, "ink share {ink}");
+    let train_only = read_metrics(&jsonl)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.get("split").and_then(|s| s.as_str()) == Some("train"))
+        .collect();
+    match plot_runs(
+        &[("A".to_owned(), train_only)],
+        &png,
+        &PlotOptions::default(),
+    ) {
+        Err(PlotError::NoData { path }) => assert_eq!(path, png),
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 #[test]

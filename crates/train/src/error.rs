@@ -120,6 +120,13 @@ pub enum Error {
     /// The metrics log could not be written.
     #[error(transparent)]
     Log(#[from] hashformer_report::LogError),
+    /// Pre-training runs cannot be compared ([`crate::compare_runs`]): no runs, a repeated
+    /// label, or a step without a held-out evaluation of every run.
+    #[error("cannot compare: {message}")]
+    Comparison {
+        /// What is wrong.
+        message: String,
+    },
     /// Building, loading or saving a model, or encoding text for it, failed.
     #[error(transparent)]
     Model(#[from] hashformer_model::Error),

@@ -23,7 +23,8 @@ pub use finetune::{
 pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{
-    latest_checkpoint, pretrain, recorded_corpus, ClassCounts, ClassRecall, EvalReport, Objective,
-    Observer, Phases, PretrainConfig, PretrainModel, RunOptions, RunSummary, StepReport,
+    compare_runs, held_out_evaluations, latest_checkpoint, pretrain, recorded_corpus, ClassCounts,
+    ClassRecall, ComparedRun, EvalReport, HeldOut, Objective, Observer, Phases, PretrainConfig,
+    PretrainModel, RunComparison, RunOptions, RunSummary, StepReport,
 };
 pub use schedule::{Decay, LrSchedule};

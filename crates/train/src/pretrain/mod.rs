@@ -20,6 +20,7 @@
 //! model/                        the final model (config.json + model.safetensors)
 //! ```
 
+mod compare;
 mod config;
 mod counts;
 mod eval;
@@ -39,6 +40,7 @@ use hashformer_files::DirLock;
 use hashformer_model::{EncodedBatch, TextEncoder};
 use hashformer_report::{plot_metrics, MetricsLog, PlotOptions};
 
+pub use compare::{compare_runs, held_out_evaluations, ComparedRun, HeldOut, RunComparison};
 pub use config::{Objective, PretrainConfig};
 pub use counts::{ClassCounts, ClassRecall};
 pub use objective::PretrainModel;
