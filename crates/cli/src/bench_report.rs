@@ -413,21 +413,14 @@ pub fn report(args: &BenchReportArgs) -> Result<()> {
             .with_context(|| format!("{}: not a bench records file", path.display()))?;
         records.extend(file.records);
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "records": records }))?;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = args.out.join(name);
-        hashformer_files::write_atomic(&path, bytes)
-            .with_context(|| format!("writing {}", path.display()))
-    };
-    write("bench.json", (json + "\n").as_bytes())?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "records": records }))? + "\n";
     let merged = bench_rounds::merge(&records);
     let md = markdown(&Report {
         merged: &merged,
         all: &records,
     });
-    write("bench.md", md.as_bytes())?;
+    let files: [(&str, &[u8]); 2] = [("bench.json", json.as_bytes()), ("bench.md", md.as_bytes())];
+    crate::outputs::write_files(&args.out, &files)?;
     let charts = charts(&merged, &args.out)?;
     print!("{md}");
     for c in charts {

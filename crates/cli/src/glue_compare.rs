@@ -8,6 +8,8 @@ use clap::Args;
 use hashformer_glue::{compare, comparison_markdown, ComparedModel, Comparison, GlueResults};
 use hashformer_report::{scatter_chart, PlotOptions, ScatterPoint};
 
+use crate::outputs::{file_in, write_files};
+
 /// Arguments of `hashformer glue-compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -27,15 +29,6 @@ pub struct CompareArgs {
     /// Where to write comparison.md, comparison.json and comparison.png.
     #[arg(long)]
     out: PathBuf,
-}
-
-/// A run's results file: DIR/results.json, or DIR itself if it is a file.
-fn results_file(dir: &Path) -> PathBuf {
-    if dir.is_file() {
-        dir.to_owned()
-    } else {
-        dir.join("results.json")
-    }
 }
 
 /// The token-embedding parameters (special-token table included) of the model a run
@@ -64,7 +57,7 @@ fn embedding_parameters(results: &Path, run: &GlueResults) -> Result<Option<usiz
 fn load_models(args: &CompareArgs) -> Result<Vec<ComparedModel>> {
     let mut models: Vec<ComparedModel> = Vec::new();
     for (label, dir) in &args.models {
-        let path = results_file(dir);
+        let path = file_in(dir, "results.json");
         let run = hashformer_glue::merge_results(std::slice::from_ref(&path))?;
         let params = embedding_parameters(&path, &run)?;
         let at = match models.iter().position(|m| &m.label == label) {
@@ -123,19 +116,13 @@ fn points(comparison: &Comparison) -> Vec<ScatterPoint> {
 pub fn run(args: &CompareArgs) -> Result<()> {
     let models = load_models(args)?;
     let comparison = compare(&models, args.baseline.as_deref())?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let markdown = comparison_markdown(&comparison);
-    let write = |name: &str, bytes: &[u8]| {
-        let path = args.out.join(name);
-        hashformer_files::write_atomic(&path, bytes)
-            .with_context(|| format!("writing {}", path.display()))
-    };
-    write("comparison.md", markdown.as_bytes())?;
-    write(
-        "comparison.json",
-        serde_json::to_string_pretty(&comparison)?.as_bytes(),
-    )?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    let files: [(&str, &[u8]); 2] = [
+        ("comparison.md", markdown.as_bytes()),
+        ("comparison.json", json.as_bytes()),
+    ];
+    write_files(&args.out, &files)?;
     let png = args.out.join("comparison.png");
     let y_label = format!("average of {} GLUE tasks", comparison.tasks.len());
     let drawn = points(&comparison);

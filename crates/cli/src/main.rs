@@ -17,6 +17,7 @@ mod glue;
 mod glue_compare;
 mod hash;
 mod inference;
+mod outputs;
 mod pretrain;
 mod pretrain_compare;
 #[cfg(feature = "wgpu")]

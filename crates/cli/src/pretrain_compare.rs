@@ -1,7 +1,7 @@
 //! `hashformer pretrain-compare`: pre-training runs side by side at one step, as a Markdown
 //! table ranked by held-out loss, JSON, and a PNG of their held-out curves.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -9,8 +9,7 @@ use hashformer_report::{plot_runs, read_metrics, PlotOptions, Record};
 use hashformer_train::{compare_runs, held_out_evaluations};
 use serde_json::Value;
 
-/// The metrics log's name in a run directory.
-const METRICS: &str = "metrics.jsonl";
+use crate::outputs::{file_in, write_files};
 
 /// Arguments of `hashformer pretrain-compare`.
 #[derive(Debug, Args)]
@@ -30,15 +29,6 @@ pub struct PretrainCompareArgs {
     out: PathBuf,
 }
 
-/// A run's metrics log: DIR/metrics.jsonl, or DIR itself if it is a file.
-fn metrics_file(dir: &Path) -> PathBuf {
-    if dir.is_file() {
-        dir.to_owned()
-    } else {
-        dir.join(METRICS)
-    }
-}
-
 /// `records` up to and including `step`, so the chart ends where the runs are compared.
 fn up_to(records: Vec<Record>, step: u64) -> Vec<Record> {
     let within = |r: &Record| {
@@ -56,7 +46,7 @@ fn up_to(records: Vec<Record>, step: u64) -> Vec<Record> {
 pub fn run(args: &PretrainCompareArgs) -> Result<()> {
     let mut logs = Vec::with_capacity(args.runs.len());
     for (label, dir) in &args.runs {
-        let path = metrics_file(dir);
+        let path = file_in(dir, "metrics.jsonl");
         let records = read_metrics(&path).with_context(|| format!("reading run {label}"))?;
         logs.push((label.clone(), records));
     }
@@ -65,19 +55,13 @@ pub fn run(args: &PretrainCompareArgs) -> Result<()> {
         .map(|(label, records)| (label.clone(), held_out_evaluations(records)))
         .collect();
     let comparison = compare_runs(&evaluations, args.at)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let markdown = comparison.to_markdown();
-    let write = |name: &str, bytes: &[u8]| {
-        let path = args.out.join(name);
-        hashformer_files::write_atomic(&path, bytes)
-            .with_context(|| format!("writing {}", path.display()))
-    };
-    write("comparison.md", markdown.as_bytes())?;
-    write(
-        "comparison.json",
-        serde_json::to_string_pretty(&comparison)?.as_bytes(),
-    )?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    let files: [(&str, &[u8]); 2] = [
+        ("comparison.md", markdown.as_bytes()),
+        ("comparison.json", json.as_bytes()),
+    ];
+    write_files(&args.out, &files)?;
     let curves: Vec<_> = logs
         .into_iter()
         .map(|(label, records)| (label, up_to(records, comparison.step)))
