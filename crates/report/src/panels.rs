@@ -60,6 +60,12 @@ pub(crate) struct Panel {
     pub(crate) series: Vec<Series>,
 }
 
+/// A score key's rank in the legend: its place in [`SCORE_ORDER`], other keys after those.
+fn score_rank(key: &str) -> usize {
+    let rank = SCORE_ORDER.iter().position(|k| *k == key);
+    rank.unwrap_or(SCORE_ORDER.len())
+}
+
 /// Where a key is drawn: its panel, its rank in the legend and whether it is a reference.
 fn classify(key: &str) -> Option<(PanelKind, usize, bool)> {
     match key {
@@ -68,8 +74,7 @@ fn classify(key: &str) -> Option<(PanelKind, usize, bool)> {
         "majority_rate" => Some((PanelKind::Score, usize::MAX, true)),
         "prior_loss" => Some((PanelKind::Loss, usize::MAX, true)),
         _ if key.starts_with("acc") || SCORES.contains(&key) => {
-            let rank = SCORE_ORDER.iter().position(|k| *k == key);
-            Some((PanelKind::Score, rank.unwrap_or(SCORE_ORDER.len()), false))
+            Some((PanelKind::Score, score_rank(key), false))
         }
         _ => None,
     }
@@ -144,7 +149,7 @@ pub(crate) fn run_panels(runs: &[(String, Vec<Record>)]) -> Vec<Panel> {
         .map(String::as_str)
         .filter(|k| k.starts_with("acc_"))
         .collect();
-    recalls.sort_by_key(|k| (SCORE_ORDER.iter().position(|o| o == k), *k));
+    recalls.sort_by_key(|k| (score_rank(k), *k));
     recalls.dedup();
     let mut panels = Vec::new();
     let mut panel = |kind, y_desc: String, value: &dyn Fn(&Record) -> Option<f64>| {
