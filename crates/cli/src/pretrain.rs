@@ -360,7 +360,11 @@ fn prepared_corpus(args: &PretrainArgs) -> Result<PathBuf> {
             out,
         ),
         Destination::Cache(cache) => (
-            prepare_cached(&inputs, &cache, &config, &mut on_progress),
+            prepare_cached(&inputs, &cache, &config, &mut on_progress, &mut |holder| {
+                bar.suspend(|| {
+                    eprintln!("waiting for another run to prepare or check the corpus ({holder})")
+                })
+            }),
             cache.join(hashformer_corpus::CORPORA_DIR),
         ),
     };

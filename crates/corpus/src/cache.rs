@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::prepare::{prepare_into, InputMatch, Job};
+use crate::prepare::{prepare_into, InputMatch, Job, Locking};
 use crate::prepared::{InputFile, FORMAT_VERSION};
 use crate::{PrepareConfig, PrepareProgress, PreparedCorpus};
 
@@ -59,15 +59,19 @@ fn cached_dir(cache_root: &Path, described: &[InputFile], config: &PrepareConfig
 /// corpus, wherever their input files lie. [`PreparedCorpus::dir`] says where it is.
 ///
 /// Preparation is as in [`crate::prepare_with_progress`] (a temporary directory renamed into
-/// place, one process at a time per entry).
+/// place, one process at a time per entry), except that where another process holds the
+/// entry (two runs of one corpus started together), `on_wait` is told who
+/// (`PID 123: hashformer pretrain …`) and this one waits for it, then opens what it prepared.
 ///
 /// # Errors
-/// As [`crate::prepare_with_progress`]; [`crate::Error::Io`] if the cache cannot be created.
+/// As [`crate::prepare_with_progress`] but never [`crate::Error::InUse`];
+/// [`crate::Error::Io`] if the cache cannot be created.
 pub fn prepare_cached(
     inputs: &[PathBuf],
     cache_root: &Path,
     config: &PrepareConfig,
     on_progress: &mut dyn FnMut(&PrepareProgress),
+    on_wait: &mut dyn FnMut(&str),
 ) -> Result<PreparedCorpus> {
     let packer = config.packer()?;
     let job = Job::of(inputs, InputMatch::Content)?;
@@ -77,5 +81,12 @@ pub fn prepare_cached(
         path: parent,
         source,
     })?;
-    prepare_into(job, &out_dir, config, &packer, on_progress)
+    prepare_into(
+        job,
+        &out_dir,
+        config,
+        &packer,
+        Locking::Wait(on_wait),
+        on_progress,
+    )
 }

@@ -134,7 +134,16 @@ pub fn prepare_with_progress(
 ) -> Result<PreparedCorpus> {
     let packer = config.packer()?;
     let job = Job::of(inputs, InputMatch::Path)?;
-    prepare_into(job, out_dir, config, &packer, on_progress)
+    prepare_into(job, out_dir, config, &packer, Locking::Refuse, on_progress)
+}
+
+/// What [`prepare_into`] does while another process holds its output directory's lock.
+pub(crate) enum Locking<'a> {
+    /// Refuse with [`Error::InUse`]: the directory was named by the caller.
+    Refuse,
+    /// Tell the callback who holds it, then wait: that process is preparing (or checking)
+    /// the same shared cache entry, which this one then opens.
+    Wait(&'a mut dyn FnMut(&str)),
 }
 
 /// How the inputs recorded in an existing prepared corpus are compared with this run's.
@@ -183,10 +192,11 @@ pub(crate) fn prepare_into(
     out_dir: &Path,
     config: &PrepareConfig,
     packer: &Packer,
+    locking: Locking<'_>,
     on_progress: &mut dyn FnMut(&PrepareProgress),
 ) -> Result<PreparedCorpus> {
     // One process at a time prepares (or checks) `out_dir`; the lock is released on return.
-    let _lock = lock(out_dir)?;
+    let _lock = lock(out_dir, locking)?;
     let replace = match existing(out_dir, &job.described, job.matching, config)? {
         Existing::Missing => false,
         Existing::Same => return PreparedCorpus::open(out_dir),
@@ -312,11 +322,14 @@ fn same_inputs(recorded: &[InputFile], inputs: &[InputFile], matching: InputMatc
 }
 
 /// Locks `out_dir` for this process, through `.<name>.lock` beside it (the directory itself
-/// is replaced by a rename).
-fn lock(out_dir: &Path) -> Result<hashformer_files::DirLock> {
+/// is replaced by a rename), refusing or waiting while another holds it.
+fn lock(out_dir: &Path, locking: Locking<'_>) -> Result<hashformer_files::DirLock> {
     let (parent, name) = parent_and_name(out_dir)?;
     let file = parent.join(format!(".{name}.lock"));
-    Ok(hashformer_files::DirLock::acquire(&file, out_dir)?)
+    Ok(match locking {
+        Locking::Refuse => hashformer_files::DirLock::acquire(&file, out_dir)?,
+        Locking::Wait(on_wait) => hashformer_files::DirLock::acquire_waiting(&file, on_wait)?,
+    })
 }
 
 /// The folder `out_dir` is in (`.` for a bare name) and its final name.

@@ -2,7 +2,8 @@
 //! lock is the operating system's advisory lock on a lock file (`flock` on Unix, `LockFileEx`
 //! on Windows, through `std::fs::File::try_lock`): it is released when the process ends,
 //! however it ends, so a crash never leaves a stale lock behind. The file also names its
-//! holder (process id and command line), for the message of whoever is refused.
+//! holder (process id and command line), for the message of whoever is refused or waits.
+//! [`DirLock::acquire`] refuses a held lock; [`DirLock::acquire_waiting`] waits for it.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -49,35 +50,43 @@ impl DirLock {
     /// [`LockError::Held`] when another process holds it; [`LockError::Io`] when the file
     /// cannot be created, locked or written.
     pub fn acquire(lock_file: &Path, locked: &Path) -> Result<Self, LockError> {
-        let io = |source| LockError::Io {
-            path: lock_file.to_owned(),
-            source,
-        };
-        if let Some(dir) = lock_file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+        let file = open(lock_file)?;
+        match file.try_lock() {
+            Ok(()) => Self::hold(file, lock_file),
+            Err(TryLockError::WouldBlock) => Err(LockError::Held {
+                locked: locked.to_owned(),
+                holder: holder_of(lock_file),
+            }),
+            Err(TryLockError::Error(e)) => Err(io_error(lock_file, e)),
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(lock_file)
-            .map_err(io)?;
+    }
+
+    /// Takes the lock file `lock_file` as [`DirLock::acquire`] does, but where another process
+    /// holds it, calls `on_wait` with that holder (`PID 123: hashformer pretrain …`, or
+    /// `holder unknown`) and waits until it lets go, however long that takes. For work
+    /// another process may be doing for both, such as an entry of a shared cache.
+    ///
+    /// # Errors
+    /// [`LockError::Io`] when the file cannot be created, locked or written.
+    pub fn acquire_waiting(
+        lock_file: &Path,
+        on_wait: impl FnOnce(&str),
+    ) -> Result<Self, LockError> {
+        let file = open(lock_file)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(lock_file)
-                    .ok()
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "holder unknown".into());
-                return Err(LockError::Held {
-                    locked: locked.to_owned(),
-                    holder,
-                });
+                on_wait(&holder_of(lock_file));
+                file.lock().map_err(|e| io_error(lock_file, e))?;
             }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
+            Err(TryLockError::Error(e)) => return Err(io_error(lock_file, e)),
         }
+        Self::hold(file, lock_file)
+    }
+
+    /// Records this process as the holder of the locked `file`.
+    fn hold(mut file: File, lock_file: &Path) -> Result<Self, LockError> {
+        let io = |source| io_error(lock_file, source);
         file.set_len(0).map_err(io)?;
         file.write_all(holder_line().as_bytes()).map_err(io)?;
         file.flush().map_err(io)?;
@@ -90,6 +99,38 @@ impl DirLock {
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Opens (creating it and its folder if needed) the lock file `lock_file`.
+fn open(lock_file: &Path) -> Result<File, LockError> {
+    let io = |source| io_error(lock_file, source);
+    if let Some(dir) = lock_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_file)
+        .map_err(io)
+}
+
+/// The holder recorded in `lock_file`, or `holder unknown` (it is written just after the
+/// lock is taken, so a reader can find it empty).
+fn holder_of(lock_file: &Path) -> String {
+    std::fs::read_to_string(lock_file)
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "holder unknown".into())
+}
+
+fn io_error(lock_file: &Path, source: io::Error) -> LockError {
+    LockError::Io {
+        path: lock_file.to_owned(),
+        source,
     }
 }
 
@@ -123,6 +164,38 @@ mod tests {
         drop(first);
         let again = DirLock::acquire(&file, &dir.join("run")).unwrap();
         drop(again);
+    }
+
+    #[test]
+    fn a_waiting_holder_is_told_who_holds_it_and_gets_it_once_they_let_go() {
+        let dir = hashformer_testkit::TempDir::new("lock-wait");
+        let file = dir.join("entry.lock");
+        // Free: taken at once, nobody to wait for.
+        let free = DirLock::acquire_waiting(&file, |h| panic!("waited for {h}")).unwrap();
+        drop(free);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn({
+            let file = file.clone();
+            let first = DirLock::acquire(&file, dir.path()).unwrap();
+            move || {
+                // Let go only once the other is waiting.
+                let told: String = rx.recv().unwrap();
+                drop(first);
+                told
+            }
+        });
+        let second = DirLock::acquire_waiting(&file, |h| tx.send(h.to_owned()).unwrap()).unwrap();
+        let told = holder.join().unwrap();
+        assert!(
+            told.starts_with(&format!("PID {}:", std::process::id())),
+            "{told}"
+        );
+        // The waiter now holds it: a third is refused.
+        assert!(matches!(
+            DirLock::acquire(&file, dir.path()),
+            Err(LockError::Held { .. })
+        ));
+        drop(second);
     }
 
     #[test]
