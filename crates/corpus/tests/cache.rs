@@ -120,7 +120,7 @@ fn a_run_that_finds_the_entry_held_waits_for_it_then_opens_it() {
     let cache = tmp.join("cache");
     let input = corpus_in(&tmp.join("a"));
     let made = prepare_cached(
-        &[input.clone()],
+        std::slice::from_ref(&input),
         &cache,
         &config(5),
         &mut |_| (),
