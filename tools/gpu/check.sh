@@ -4,7 +4,7 @@
 #   1. parity: every fixture on CUDA and WGPU against the CPU and PyTorch, and three training
 #      steps per backend against the CPU's losses (the `backends` test binary);
 #   2. training-step time, `bench-step`, for `small` (16 x 128) and `base` (32 x 128) on
-#      CUDA and WGPU;
+#      CUDA and WGPU (both with Burn's fusion and autotune);
 #   3. the same steps in PyTorch on the same GPU (f32 without and with TF32, bf16 autocast
 #      with fused AdamW), for the ratios.
 # Results go to $OUT (default /tmp/gpu-check): one log per part and all JSON lines in

@@ -101,14 +101,14 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
                 };
             }
             "--benches" => options.benches = Some(list("--benches", &BENCHES)?.join(",")),
-            "--backends" => options.backends = list("--backends", &["cpu", "wgpu", "cuda"])?,
+            "--backends" => options.backends = list("--backends", &["cpu", "wgpu", "vulkan", "cuda"])?,
             "--configs" => options.configs = list("--configs", &["tiny", "small", "base"])?,
             "--out" => {
                 options.out = PathBuf::from(it.next().context("--out needs a value")?);
             }
             other => bail!(
                 "unknown argument {other:?}; usage: cargo xtask bench [--quick] [--rounds 3] \
-                 [--benches {}] [--backends cpu,wgpu,cuda] [--configs tiny,small,base] [--out docs/bench]",
+                 [--benches {}] [--backends cpu,wgpu,vulkan,cuda] [--configs tiny,small,base] [--out docs/bench]",
                 BENCHES.join(",")
             ),
         }

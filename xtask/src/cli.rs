@@ -1,6 +1,6 @@
 //! `cargo xtask pretrain …` and `cargo xtask glue …`: run `hashformer pretrain` / `hashformer
 //! glue` through cargo with the backend's cargo feature switched on, so `--backend wgpu` builds
-//! the WGPU binary and `--backend cuda` the CUDA one. xtask itself never links Burn (it stays
+//! the WGPU binary, `--backend vulkan` the Vulkan one and `--backend cuda` the CUDA one. xtask itself never links Burn (it stays
 //! fast to build); every argument is passed on.
 //!
 //! ```text
@@ -23,15 +23,16 @@ fn backend_feature(args: &[String]) -> Result<Option<&'static str>> {
         } else if arg == "--backend" {
             match args.get(i + 1) {
                 Some(value) => backend = Some(value.clone()),
-                None => bail!("--backend needs a value: cpu, wgpu or cuda"),
+                None => bail!("--backend needs a value: cpu, wgpu, vulkan or cuda"),
             }
         }
     }
     Ok(match backend.as_deref() {
         None | Some("cpu") => None,
         Some("wgpu") => Some("wgpu"),
+        Some("vulkan") => Some("vulkan"),
         Some("cuda") => Some("cuda"),
-        Some(other) => bail!("unknown backend {other:?}: use cpu, wgpu or cuda"),
+        Some(other) => bail!("unknown backend {other:?}: use cpu, wgpu, vulkan or cuda"),
     })
 }
 
@@ -48,8 +49,8 @@ pub(crate) fn command(root: &Path, subcommand: &str, args: &[String]) -> Result<
     Ok(cmd)
 }
 
-/// Builds the `hashformer` binary once (with the cargo feature of `backend`: `cpu`, `wgpu` or
-/// `cuda`) and returns its path, for commands that run it many times: later edits of the
+/// Builds the `hashformer` binary once (with the cargo feature of `backend`: `cpu`, `wgpu`,
+/// `vulkan` or `cuda`) and returns its path, for commands that run it many times: later edits of the
 /// sources cannot change or break a run halfway, and no `cargo run` sits inside a timing.
 ///
 /// # Errors
@@ -124,6 +125,7 @@ mod tests {
             (&["--backend", "cpu"][..], None),
             (&["--backend", "wgpu", "--steps", "5"][..], Some("wgpu")),
             (&["--backend=cuda"][..], Some("cuda")),
+            (&["--backend", "vulkan"][..], Some("vulkan")),
         ] {
             assert_eq!(backend_feature(&args(list)).unwrap(), feature, "{list:?}");
         }

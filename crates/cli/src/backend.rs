@@ -1,5 +1,6 @@
 //! `--backend`: the device a command runs on. GPU backends exist only when the binary is built
-//! with their cargo feature (`wgpu`, `cuda`); asking for a missing one is a clear error.
+//! with their cargo feature (`wgpu`, `vulkan`, `cuda`); asking for a missing one is a clear
+//! error.
 
 use anyhow::{bail, Result};
 use burn::prelude::Device;
@@ -12,6 +13,9 @@ pub enum Backend {
     Cpu,
     /// WGPU (Vulkan, Metal, DX12; Mesa's lavapipe without a GPU). Needs `--features wgpu`.
     Wgpu,
+    /// WGPU pinned to Vulkan, its kernels compiled to SPIR-V rather than WGSL. Needs
+    /// `--features vulkan`.
+    Vulkan,
     /// CUDA, GPU 0. Needs `--features cuda`.
     Cuda,
 }
@@ -34,6 +38,10 @@ impl Backend {
             #[cfg(feature = "wgpu")]
             Self::Wgpu => Ok((0..count)
                 .map(|i| Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(i)))
+                .collect()),
+            #[cfg(feature = "vulkan")]
+            Self::Vulkan => Ok((0..count)
+                .map(|i| Device::vulkan(burn::tensor::DeviceKind::DiscreteGpu(i)))
                 .collect()),
             #[cfg(feature = "cuda")]
             Self::Cuda => Ok((0..count).map(Device::cuda).collect()),
@@ -60,6 +68,17 @@ impl Backend {
                 "this binary was built without WGPU: rebuild with `--features wgpu` \
                  (e.g. cargo run -p hashformer-cli --features wgpu -- …)"
             ),
+            #[cfg(feature = "vulkan")]
+            Self::Vulkan => started(
+                Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
+                "Vulkan found no adapter: it needs the Vulkan loader (libvulkan1) and a Vulkan \
+                 driver (a GPU's, or Mesa's lavapipe: mesa-vulkan-drivers)",
+            ),
+            #[cfg(not(feature = "vulkan"))]
+            Self::Vulkan => bail!(
+                "this binary was built without Vulkan: rebuild with `--features vulkan` \
+                 (e.g. cargo run -p hashformer-cli --features vulkan -- …)"
+            ),
             #[cfg(feature = "cuda")]
             Self::Cuda => started(
                 Device::cuda(0),
@@ -68,7 +87,7 @@ impl Backend {
             #[cfg(not(feature = "cuda"))]
             Self::Cuda => bail!(
                 "this binary was built without CUDA: rebuild with `--features cuda` \
-                 (see docs/backends.md; the build needs network for the LLVM bundle)"
+                 (see docs/backends.md: tools/cuda/install-llvm.sh installs the LLVM it links)"
             ),
         }
     }

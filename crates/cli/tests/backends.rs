@@ -2,7 +2,8 @@
 //! variants and the BPE baseline) is loaded on the CPU (Flex) and on each GPU backend this
 //! binary was built with, and their outputs must agree. Built with `--features wgpu`, it runs
 //! on any Vulkan device, Mesa's software rasteriser (lavapipe) included, which is how CI runs it
-//! without a GPU. With `--features cuda` it also runs on CUDA wherever CUDA starts (a machine
+//! without a GPU; `--features vulkan` adds the same device through Vulkan's SPIR-V path. GPU
+//! builds fuse kernels (Burn's `fusion`), so these tests check the fused graphs too. With `--features cuda` it also runs on CUDA wherever CUDA starts (a machine
 //! without an NVIDIA driver skips it, saying so). Without a GPU feature there is nothing to
 //! compare and no test is compiled.
 #![cfg(any(feature = "wgpu", feature = "cuda"))]
@@ -59,18 +60,28 @@ fn gpus() -> Vec<(&'static str, Device)> {
     let mut out = Vec::new();
     #[cfg(feature = "wgpu")]
     out.push(("wgpu", Device::wgpu(DeviceKind::DefaultDevice)));
+    #[cfg(feature = "vulkan")]
+    out.push(("vulkan", Device::vulkan(DeviceKind::DefaultDevice)));
     #[cfg(feature = "cuda")]
-    {
-        // cudarc loads the driver on first use and panics without one: probe it once.
-        let starts = std::panic::catch_unwind(|| {
-            Tensor::<1>::zeros([1], &Device::cuda(0)).into_data();
-        });
-        match starts {
-            Ok(()) => out.push(("cuda", Device::cuda(0))),
-            Err(_) => eprintln!("CUDA did not start here (no NVIDIA driver?): CUDA skipped"),
-        }
+    if cuda_starts() {
+        out.push(("cuda", Device::cuda(0)));
+    } else {
+        eprintln!("CUDA did not start here (no NVIDIA driver?): CUDA skipped");
     }
     out
+}
+
+/// Whether CUDA starts on this machine, asked of a child process: cudarc panics without a
+/// driver, and under Burn's fusion that panic poisons the process-wide fusion registry,
+/// which would then fail every other GPU backend of this test process too.
+#[cfg(feature = "cuda")]
+fn cuda_starts() -> bool {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .args(["embed", "--backend", "cuda", "--model"])
+        .arg(fixture("proj-md5"))
+        .arg("probe")
+        .output()
+        .is_ok_and(|out| out.status.success())
 }
 
 /// The CPU backend has one random stream per process, which model initialisation draws from:

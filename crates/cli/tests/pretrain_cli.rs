@@ -268,6 +268,15 @@ fn clear_errors_for_missing_corpus_and_backend() {
         assert_eq!(code, 2);
         assert!(stderr.contains("--features wgpu"), "{stderr}");
     }
+    #[cfg(not(feature = "vulkan"))]
+    {
+        let (code, _, stderr) = hashformer(
+            &["bench-step", "--config", "tiny", "--backend", "vulkan"],
+            None,
+        );
+        assert_eq!(code, 2);
+        assert!(stderr.contains("--features vulkan"), "{stderr}");
+    }
 }
 
 #[test]
