@@ -71,8 +71,9 @@ impl Backend {
             #[cfg(feature = "vulkan")]
             Self::Vulkan => started(
                 Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
-                "Vulkan found no adapter: it needs the Vulkan loader (libvulkan1) and a Vulkan \
-                 driver (a GPU's, or Mesa's lavapipe: mesa-vulkan-drivers)",
+                "Vulkan found no adapter: it needs the Vulkan loader (libvulkan1) and a GPU's \
+                 Vulkan driver (Mesa's lavapipe crashes on the SPIR-V kernels: use --backend wgpu \
+                 without the vulkan feature there)",
             ),
             #[cfg(not(feature = "vulkan"))]
             Self::Vulkan => bail!(
