@@ -1,10 +1,32 @@
 //! `--backend`: the device a command runs on. GPU backends exist only when the binary is built
 //! with their cargo feature (`wgpu`, `vulkan`, `cuda`); asking for a missing one is a clear
-//! error.
+//! error. `--precision`: the dtype its encoder computes in.
 
 use anyhow::{bail, Result};
 use burn::prelude::Device;
 use clap::ValueEnum;
+use hashformer_model::Precision;
+
+/// `--precision`: the encoder's compute dtype (weights and optimizer stay `f32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// `f32` throughout (exact: the parity and resume guarantees hold).
+    F32,
+    /// bfloat16 activations; LayerNorm and softmax in `f32`.
+    Bf16,
+    /// IEEE half activations, with dynamic loss scaling when training.
+    F16,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(arg: PrecisionArg) -> Self {
+        match arg {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::Bf16 => Precision::Bf16,
+            PrecisionArg::F16 => Precision::F16,
+        }
+    }
+}
 
 /// A compute backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

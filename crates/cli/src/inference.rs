@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use clap::Args;
 use hashformer_infer::{InferenceOptions, ModelDir};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, PrecisionArg};
 use crate::data::bpe_for;
 
 /// Texts from the arguments, or else one per line of stdin (empty lines skipped).
@@ -51,6 +51,9 @@ pub struct InferenceArgs {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: Backend,
+    /// The encoder's compute precision (half types pay off on GPUs; see docs/backends.md).
+    #[arg(long, value_enum, default_value = "f32")]
+    pub precision: PrecisionArg,
     /// roberta-base directory for LSH and BPE models [default: roberta-base in the data directory: $HASHFORMER_DATA, else the per-user one].
     #[arg(long)]
     pub roberta: Option<PathBuf>,
@@ -80,6 +83,7 @@ impl InferenceArgs {
             max_length: self.max_length,
             batch_size: self.batch_size,
             bpe: bpe_for(model.config(), self.roberta.as_deref())?,
+            precision: self.precision.into(),
         };
         Ok(Prepared {
             device: self.backend.device()?,

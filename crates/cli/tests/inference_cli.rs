@@ -141,6 +141,44 @@ fn classify_and_embed_with_a_fine_tuned_model() {
     assert!((v.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-4);
     assert_ne!(vectors[0]["vector"], vectors[1]["vector"]);
 
+    // --precision bf16: nearly the same unit vector (docs/backends.md's tolerance), not the
+    // same bits; an unknown precision is refused with the choices.
+    let (code, stdout, err) = hashformer(
+        &[
+            "embed",
+            "--model",
+            model,
+            "--normalize",
+            "--precision",
+            "bf16",
+            "hello world",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let half: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let half: Vec<f64> = half["vector"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let worst = v
+        .iter()
+        .zip(&half)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst > 0.0 && worst < 0.05, "bf16 vs f32: {worst}");
+    let (code, _, err) = hashformer(
+        &["embed", "--model", model, "--precision", "fp8", "x"],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("f32") && err.contains("bf16") && err.contains("f16"),
+        "{err}"
+    );
+
     // A pre-trained encoder (no classification head) cannot classify, but can embed.
     let run = out.join("pretrained");
     let (code, _, err) = hashformer(

@@ -11,5 +11,6 @@ pub use classifier::{Classifier, Prediction};
 pub use embedder::{Embedder, Pooling};
 pub use error::{Error, Result};
 pub use hashformer_hashing::{RobertaBpe, TextInput};
+pub use hashformer_model::Precision;
 pub use model_dir::ModelDir;
 pub use options::InferenceOptions;

@@ -4,7 +4,9 @@
 use burn::prelude::*;
 use hashformer_embeddings::Variant;
 use hashformer_hashing::HashKind;
-use hashformer_infer::{Classifier, Embedder, Error, InferenceOptions, Pooling, TextInput};
+use hashformer_infer::{
+    Classifier, Embedder, Error, InferenceOptions, Pooling, Precision, TextInput,
+};
 use hashformer_model::HashformerConfig;
 use hashformer_testkit::TempDir;
 
@@ -38,7 +40,49 @@ fn batch(size: usize) -> InferenceOptions {
     InferenceOptions {
         max_length: 32,
         batch_size: size,
-        bpe: None,
+        ..InferenceOptions::default()
+    }
+}
+
+/// `bf16` and `f16` inference: the scores move (it ran in the half type) but stay within
+/// the precision's tolerance of `f32`'s, and the embedder's vectors likewise.
+#[test]
+fn half_precision_inference_stays_close_to_f32() {
+    let device = Device::flex();
+    let dir = classifier_dir("infer-precision", &config(3));
+    let f32_scores = Classifier::from_pretrained_with(dir.path(), batch(4), &device)
+        .unwrap()
+        .classify(&TEXTS)
+        .unwrap();
+    let f32_vectors = Embedder::from_pretrained_with(dir.path(), batch(4), &device)
+        .unwrap()
+        .embed(&TEXTS)
+        .unwrap();
+    for (precision, tolerance) in [(Precision::Bf16, 0.05), (Precision::F16, 0.01)] {
+        let options = InferenceOptions {
+            precision,
+            ..batch(4)
+        };
+        let scores = Classifier::from_pretrained_with(dir.path(), options.clone(), &device)
+            .unwrap()
+            .classify(&TEXTS)
+            .unwrap();
+        let vectors = Embedder::from_pretrained_with(dir.path(), options, &device)
+            .unwrap()
+            .embed(&TEXTS)
+            .unwrap();
+        let pairs = f32_scores
+            .iter()
+            .zip(&scores)
+            .flat_map(|(a, b)| a.scores.iter().zip(&b.scores).map(|(x, y)| (*x, *y)));
+        let pairs = pairs.chain(
+            f32_vectors
+                .iter()
+                .zip(&vectors)
+                .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (*x, *y))),
+        );
+        let worst = pairs.map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(worst > 0.0 && worst <= tolerance, "{precision}: {worst}");
     }
 }
 

@@ -69,6 +69,11 @@ impl Dropout {
         let shape = input.shape();
         let mask = dropout_mask(call_seed(&device), shape.num_elements(), self.prob);
         let mask = Tensor::<D>::from_data(TensorData::new(mask, shape), &device);
+        // Half-precision input (mixed precision): the multipliers in its dtype.
+        let mask = match input.dtype() {
+            burn::tensor::DType::F32 => mask,
+            dtype => mask.cast(dtype),
+        };
         input * mask
     }
 }

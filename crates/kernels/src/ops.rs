@@ -1,6 +1,11 @@
 //! The tensor-level entry points and the LayerNorm module. Each call takes the fused kernel
 //! when its tensors are `f32` on Flex, and Burn's own operations otherwise (WGPU, CUDA, other
 //! dtypes), which compute the same function.
+//!
+//! Half-precision inputs (`bf16`, `f16`: mixed precision) keep their dtype through every
+//! call: the products run in it (a linear layer casts its `f32` weights to the input's dtype,
+//! in the autodiff graph, so gradients reach the `f32` weights), while LayerNorm, the
+//! attention softmax and GELU compute in `f32` and cast their result back.
 
 use burn::backend::Dispatch;
 use burn::module::{Content, DisplaySettings, Module, ModuleDisplay, Param};
@@ -15,6 +20,25 @@ fn fused<const D: usize>(x: &Tensor<D>) -> bool {
     x.dtype() == DType::F32 && crate::is_flex(&x.device())
 }
 
+/// `x` as `dtype`; no graph node when it already is.
+fn cast_to<const D: usize>(x: Tensor<D>, dtype: DType) -> Tensor<D> {
+    if x.dtype() == dtype {
+        x
+    } else {
+        x.cast(dtype)
+    }
+}
+
+/// `f(x)` computed in `f32` and returned in `x`'s dtype: how the half-precision calls run
+/// the functions whose sums and exponentials need `f32`'s precision and range.
+fn in_f32<const D: usize, const E: usize>(
+    x: Tensor<D>,
+    f: impl FnOnce(Tensor<D>) -> Tensor<E>,
+) -> Tensor<E> {
+    let dtype = x.dtype();
+    cast_to(f(cast_to(x, DType::F32)), dtype)
+}
+
 /// LayerNorm over the last dimension: `(x − mean) / sqrt(var + epsilon) · gamma + beta`
 /// with the biased variance.
 ///
@@ -26,6 +50,9 @@ pub fn layer_norm<const D: usize>(
     beta: Tensor<1>,
     epsilon: f64,
 ) -> Tensor<D> {
+    if x.dtype() != DType::F32 {
+        return in_f32(x, |x| layer_norm(x, gamma, beta, epsilon));
+    }
     if !fused(&x) {
         return burn::tensor::module::layer_norm(x, gamma, Some(beta), epsilon);
     }
@@ -44,6 +71,11 @@ pub fn layer_norm<const D: usize>(
 /// - `scores`: `[batch, heads, queries, keys]`; `bias`: `[batch, 1, 1, keys]`
 /// - output: as `scores`
 pub fn attention_softmax(scores: Tensor<4>, bias: Tensor<4>, divisor: f64) -> Tensor<4> {
+    if scores.dtype() != DType::F32 {
+        return in_f32(scores, |s| {
+            attention_softmax(s, cast_to(bias, DType::F32), divisor)
+        });
+    }
     if !fused(&scores) {
         return activation::softmax(scores.div_scalar(divisor) + bias, 3);
     }
@@ -103,6 +135,9 @@ pub fn attention_context(probs: Tensor<4>, v: Tensor<3>) -> Tensor<3> {
 
 /// erf-GELU, `x · Φ(x)`, element by element.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if x.dtype() != DType::F32 {
+        return in_f32(x, gelu);
+    }
     if !fused(&x) {
         return activation::gelu(x);
     }
@@ -110,7 +145,8 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 /// The linear layer `x · weight + bias`: on Flex one `gemm` pass onto the bias rows (and a
-/// backward node of three products and a column sum), elsewhere Burn's `linear`.
+/// backward node of three products and a column sum), elsewhere Burn's `linear`. Weight and
+/// bias are cast to `x`'s dtype when it differs (mixed precision).
 ///
 /// # Shapes
 /// - `x`: `[..., d_input]`; `weight`: `[d_input, d_output]`; `bias`: `[d_output]`
@@ -120,6 +156,8 @@ pub fn linear<const D: usize>(
     weight: Tensor<2>,
     bias: Option<Tensor<1>>,
 ) -> Tensor<D> {
+    let dtype = x.dtype();
+    let (weight, bias) = (cast_to(weight, dtype), bias.map(|b| cast_to(b, dtype)));
     match bias {
         Some(bias) if fused(&x) && weight.dtype() == DType::F32 && bias.dtype() == DType::F32 => {
             Tensor::from_dispatch(<Dispatch as KernelBackend>::fused_linear(

@@ -12,6 +12,7 @@ mod input;
 mod layer;
 mod model;
 mod params;
+mod precision;
 mod weights_check;
 
 pub use attention::{SelfAttention, SelfAttentionConfig, MASKED_SCORE};
@@ -29,4 +30,5 @@ pub use model::{
     HashformerForSequenceClassification, HashformerModel, LmHead, PRETRAIN_CLASSES,
 };
 pub use params::ModelParameters;
+pub use precision::{Precision, UnknownPrecision};
 pub use weights_check::parameters_are_finite;

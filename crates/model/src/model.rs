@@ -6,6 +6,7 @@
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::DType;
 use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
 use hashformer_kernels::{
     forward_linear, gelu, linear as linear_op, Dropout, DropoutConfig, LayerNorm, LayerNormConfig,
@@ -16,6 +17,7 @@ use crate::error::Error;
 use crate::init::linear;
 use crate::input::EncodedBatch;
 use crate::layer::Encoder;
+use crate::precision::{cast_to, Precision};
 
 /// Classes of the Shuffle+Random pre-training objective: original, shuffled, random.
 pub const PRETRAIN_CLASSES: usize = 3;
@@ -27,6 +29,10 @@ pub struct HashformerModel {
     pub embeddings: HashformerEmbeddings,
     /// Post-LN transformer encoder.
     pub encoder: Encoder,
+    /// The dtype the encoder layers compute in (`f32` unless set; not saved: a checkpoint's
+    /// weights are `f32` whatever it was trained in). See [`Precision`].
+    #[module(skip)]
+    pub precision: Precision,
 }
 
 /// The Shuffle+Random pre-training model: a 3-way classifier on every token.
@@ -98,6 +104,7 @@ impl HashformerConfig {
         HashformerModel {
             embeddings: self.embeddings().init(device),
             encoder: self.encoder().init(device),
+            precision: Precision::F32,
         }
     }
 
@@ -229,9 +236,19 @@ impl HashformerModel {
     /// # Shapes
     /// - input: [`EmbeddingInput`] of `[batch, seq_len]` tokens
     /// - output: `[batch, seq_len, hidden_size]`
+    ///
+    /// The embeddings are computed in `f32`, the encoder in [`precision`](Self::precision);
+    /// the output is `f32` either way.
     pub fn forward(&self, input: EmbeddingInput) -> Tensor<3> {
         let mask = input.attention_mask.clone();
-        self.encoder.forward(self.embeddings.forward(input), mask)
+        let embedded = self.precision.cast(self.embeddings.forward(input));
+        cast_to(self.encoder.forward(embedded, mask), DType::F32)
+    }
+
+    /// This model computing in `precision` (see [`Precision`]).
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
     }
 }
 

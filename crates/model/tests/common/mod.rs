@@ -19,7 +19,12 @@ pub fn fixture(name: &str) -> PathBuf {
 /// `got` has `want`'s shape and lies within [`ATOL`] of it; `name` and `what` name the
 /// fixture and the output in the failure.
 pub fn assert_close<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) {
-    assert_eq!(got.dims(), want.dims(), "{name} {what} shape");
-    let diff: f32 = (got - want).abs().max().into_scalar();
+    let diff = max_diff(name, what, got, want);
     assert!(diff <= ATOL, "{name} {what}: max |diff| {diff} > {ATOL}");
+}
+
+/// The largest absolute difference of two tensors of one shape.
+pub fn max_diff<const D: usize>(name: &str, what: &str, got: Tensor<D>, want: Tensor<D>) -> f32 {
+    assert_eq!(got.dims(), want.dims(), "{name} {what} shape");
+    (got - want).abs().max().into_scalar()
 }
