@@ -4,7 +4,8 @@
 #   1. parity: every fixture on CUDA and WGPU against the CPU and PyTorch, and three training
 #      steps per backend against the CPU's losses (the `backends` test binary);
 #   2. training-step time, `bench-step`, for `small` (16 x 128) and `base` (32 x 128) on
-#      CUDA and WGPU (both with Burn's fusion and autotune);
+#      CUDA and WGPU (both with Burn's fusion and autotune), and `base` on CUDA in bf16 and
+#      f16 (`--precision`);
 #   3. the same steps in PyTorch on the same GPU (f32 without and with TF32, bf16 autocast
 #      with fused AdamW), for the ratios.
 # Results go to $OUT (default /tmp/gpu-check): one log per part and all JSON lines in
@@ -59,16 +60,19 @@ fi
 
 step "bench-step (ours)"
 for spec in "cuda small 16 proj" "cuda base 32 proj" "cuda base 32 bpe" \
+            "cuda base 32 proj bf16" "cuda base 32 proj f16" "cuda base 128 proj bf16" \
             "wgpu small 16 proj" "wgpu base 32 proj"; do
   set -- $spec
   timeout 90 .gpu/run/hashformer bench-step --backend "$1" --config "$2" \
-    --batch-size "$3" --variant "$4" --warmup 3 --steps 8 >> "$results" 2>> "$OUT/bench.log" \
+    --batch-size "$3" --variant "$4" --precision "${5:-f32}" --warmup 3 --steps 8 \
+    >> "$results" 2>> "$OUT/bench.log" \
     || echo "bench-step $spec failed ($?)" | tee -a "$OUT/check.log"
 done
 
 step "PyTorch steps"
 for spec in "small 16 proj off f32" "base 32 proj off f32" "base 32 bpe off f32" \
-            "base 32 proj on f32" "base 32 proj off bf16 --fused"; do
+            "base 32 proj on f32" "base 32 proj off bf16 --fused" \
+            "base 128 proj off bf16 --fused"; do
   set -- $spec
   timeout 60 python3 tools/bench/torch_train_step.py --device cuda --config "$1" \
     --batch-size "$2" --variant "$3" --tf32 "$4" --dtype "$5" ${6:-} --warmup 3 --steps 10 \
@@ -82,6 +86,6 @@ import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     what = f'{r["implementation"]:<28} {r["backend"]:<5} {r["config"]:<5} {r["variant"]:<4} b{r["batch_size"]}'
-    extra = " ".join(f"{k}={r[k]}" for k in ("tf32", "dtype", "fused_adamw") if k in r)
+    extra = " ".join(f"{k}={r[k]}" for k in ("precision", "tf32", "dtype", "fused_adamw") if k in r)
     print(f'{what}  {r["median_step_s"]*1000:8.1f} ms  {r["tokens_per_s"]:10.0f} tok/s  {extra}')
 PY

@@ -4,12 +4,12 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use hashformer_model::HashformerConfig;
+use hashformer_model::{HashformerConfig, Precision};
 use hashformer_train::timing::time_train_steps;
 use hashformer_train::{AdamWConfig, Decay, LrSchedule, Objective, PretrainConfig};
 use serde_json::json;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, PrecisionArg};
 use crate::pretrain::ModelArgs;
 
 /// Arguments of `hashformer bench-step`.
@@ -20,6 +20,9 @@ pub struct BenchStepArgs {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
+    /// The encoder's compute precision (f32 master weights; f16 with loss scaling).
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
     /// Devices for data parallelism (one micro-batch of --batch-size each).
     #[arg(long, default_value_t = 1, value_parser = crate::args::count)]
     devices: usize,
@@ -69,6 +72,7 @@ pub fn step_config(
         eval_batches: 0,
         checkpoint_every: 0,
         keep_checkpoints: 1,
+        precision: Precision::F32,
     }
 }
 
@@ -83,7 +87,10 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         .model_config()
         .with_hidden_dropout_prob(args.dropout)
         .with_attention_probs_dropout_prob(args.dropout);
-    let config = step_config(model, args.batch_size, args.seq_len, args.devices.max(1));
+    let config = PretrainConfig {
+        precision: args.precision.into(),
+        ..step_config(model, args.batch_size, args.seq_len, args.devices.max(1))
+    };
     let timing = time_train_steps(&config, &devices, args.warmup, args.steps)
         .context("timing training steps")?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -95,6 +102,7 @@ pub fn run(args: &BenchStepArgs) -> Result<()> {
         "batch_size": args.batch_size,
         "devices": args.devices,
         "dropout": args.dropout,
+        "precision": Precision::from(args.precision).name(),
         "seq_len": args.seq_len,
         "threads": std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(threads),
         "median_step_s": timing.median(),

@@ -11,7 +11,7 @@ use hashformer_model::{load_config, HashformerConfig, TextEncoder};
 use hashformer_train::{AdamWConfig, Decay, FinetuneConfig, FinetuneObserver, Init};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, PrecisionArg};
 use crate::data::{self, bpe_for};
 use crate::pretrain::ModelArgs;
 
@@ -69,6 +69,10 @@ pub struct GlueArgs {
     /// Backend.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
+    /// The encoder's compute precision while fine-tuning and evaluating (the saved models
+    /// are f32; f16 with dynamic loss scaling).
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
     /// Output directory. Rerunning into the same directory skips the seeds already finished.
     #[arg(long)]
     out: PathBuf,
@@ -131,6 +135,7 @@ pub fn run(args: &GlueArgs) -> Result<()> {
             },
             optimizer: AdamWConfig::default(),
             evals_per_epoch: args.evals_per_epoch,
+            precision: args.precision.into(),
             ..FinetuneConfig::default()
         },
     };

@@ -18,7 +18,7 @@ use hashformer_train::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, PrecisionArg};
 use crate::data::{self, bpe_for};
 use crate::variant::{SchemeArg, VariantArg};
 
@@ -75,6 +75,9 @@ pub struct PretrainArgs {
     /// Backend to train on.
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
+    /// The encoder's compute precision (f32 master weights; f16 with dynamic loss scaling).
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
     /// Data parallelism over this many devices of the backend (GPUs 0..N); micro-batch i of
     /// each step runs on device i mod N, so set --grad-accum to a multiple of N.
     #[arg(long, default_value_t = 1)]
@@ -276,6 +279,7 @@ fn pretrain_config(args: &PretrainArgs, model: HashformerConfig) -> PretrainConf
         eval_batches: args.eval_batches,
         checkpoint_every: args.checkpoint_every,
         keep_checkpoints: args.keep_checkpoints,
+        precision: args.precision.into(),
     }
 }
 

@@ -14,7 +14,7 @@ mod parity_io;
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use hashformer_model::{HashformerForPretraining, HashformerForSequenceClassification};
+use hashformer_model::{HashformerForPretraining, HashformerForSequenceClassification, Precision};
 use hashformer_testkit::TempDir;
 use parity_io::{Io, FIXTURES};
 
@@ -193,6 +193,7 @@ fn gpu_pretraining_steps_match_cpu() {
         eval_batches: 1,
         checkpoint_every: 0,
         keep_checkpoints: 1,
+        precision: Precision::F32,
     };
     let mut runs: Vec<(String, Vec<Device>)> = vec![("cpu".into(), vec![Device::flex()])];
     for (backend, gpu) in gpus() {

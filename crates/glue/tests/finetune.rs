@@ -9,7 +9,9 @@ use hashformer_glue::{
     read_split, run_glue, GlueRunConfig, SeedResult, Split, Target, Task, TaskMetrics,
 };
 use hashformer_hashing::HashKind;
-use hashformer_model::{HashformerConfig, HashformerForSequenceClassification, TextEncoder};
+use hashformer_model::{
+    HashformerConfig, HashformerForSequenceClassification, Precision, TextEncoder,
+};
 use hashformer_train::{predict, FinetuneConfig, Init};
 
 /// The same seeds with the same metrics, up to the last bit that a JSON round trip may lose.
@@ -117,6 +119,23 @@ fn wnli_runs_reproducibly_resumes_merges_and_its_best_model_ignores_padding() {
         matches!(err, hashformer_glue::Error::BadResults { .. }),
         "{err}"
     );
+
+    // f16 (loss-scaled) fine-tuning: reproducible, the same number of steps; the precision
+    // is one of the settings a results directory is kept for.
+    let mut half = config(vec![0]);
+    half.finetune.precision = Precision::F16;
+    let err = run(&half, "a", &mut again).unwrap_err();
+    assert!(
+        matches!(err, hashformer_glue::Error::BadResults { .. }),
+        "{err}"
+    );
+    let (x, y) = (
+        run(&half, "f16-a", &mut again).unwrap(),
+        run(&half, "f16-b", &mut again).unwrap(),
+    );
+    assert_same(&x.tasks[0].seeds, &y.tasks[0].seeds);
+    assert_eq!(x.tasks[0].seeds[0].steps, 40);
+    assert!(x.tasks[0].seeds[0].metrics.score().is_finite());
 
     // Seeds run apart merge into the results of running them together.
     let results = |dir: &str| root.join(dir).join("results.json");

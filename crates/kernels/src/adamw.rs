@@ -16,7 +16,8 @@ const CHUNK: usize = 1 << 15;
 /// tensor-scalar operations do.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamWScalars {
-    /// Gradient scale from global-norm clipping (1 when not clipping).
+    /// Gradient multiplier: the global-norm clipping factor (1 when not clipping), divided by
+    /// the loss scale when the loss was scaled.
     pub clip: f64,
     /// β₁.
     pub beta1: f64,

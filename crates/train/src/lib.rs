@@ -3,6 +3,7 @@
 mod collator;
 mod error;
 mod finetune;
+mod loss_scale;
 mod mlm;
 mod optim;
 mod pretrain;
@@ -20,6 +21,7 @@ pub use finetune::{
     finetune, predict, Example, FinetuneConfig, FinetuneObserver, FinetuneSummary, FinetuneTask,
     Init, Target,
 };
+pub use loss_scale::LossScale;
 pub use mlm::MaskedLm;
 pub use optim::{decays, AdamW, AdamWConfig, StepStats};
 pub use pretrain::{

@@ -107,23 +107,70 @@ impl AdamW {
         &mut self,
         lr: f64,
         module: M,
+        grads: GradientsParams,
+    ) -> (M, StepStats) {
+        self.step_scaled(lr, module, grads, 1.0)
+    }
+
+    /// [`step`](Self::step) for gradients of a loss multiplied by `loss_scale` (f16 loss
+    /// scaling): they are divided by it before the norm, the clipping and the update, in the
+    /// same pass (`loss_scale` 1 is [`step`](Self::step) exactly).
+    ///
+    /// On Flex the gradient norm is read first and the clipping factor computed on the host.
+    /// On the GPU backends the factor stays on the device and the norm is read only once the
+    /// whole update is queued, so the device never waits for the host between the backward
+    /// pass and the update; a non-finite norm then puts the module and the moments back.
+    pub fn step_scaled<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+        loss_scale: f64,
+    ) -> (M, StepStats) {
+        let on_device = module
+            .devices()
+            .first()
+            .is_some_and(|d| !hashformer_kernels::is_flex(d));
+        self.step_with(lr, module, grads, loss_scale, on_device)
+    }
+
+    /// [`step_scaled`](Self::step_scaled) with the clipping factor computed on the device
+    /// (`on_device`) or on the host.
+    pub(crate) fn step_with<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
         mut grads: GradientsParams,
+        loss_scale: f64,
+        on_device: bool,
     ) -> (M, StepStats) {
         let mut norm = GradNorm {
             grads: &grads,
             sum_sq: None,
         };
         module.visit(&mut norm);
-        let grad_norm = match norm.sum_sq {
-            Some(sum_sq) => f64::from(sum_sq.sqrt().into_scalar::<f32>()),
-            None => 0.0,
-        };
-        if !grad_norm.is_finite() {
-            return (module, StepStats { grad_norm });
-        }
-        let clip = match self.config.max_grad_norm {
-            Some(max) if max > 0.0 => (max / (grad_norm + 1e-6)).min(1.0),
-            _ => 1.0,
+        let norm = norm
+            .sum_sq
+            .map(|sum_sq| sum_sq.sqrt().div_scalar(loss_scale));
+        let max = self.config.max_grad_norm.filter(|&max| max > 0.0);
+        let (clip, host_norm, pending) = match norm {
+            Some(norm) if on_device => {
+                let factor = match max {
+                    Some(max) => norm.clone().add_scalar(1e-6).recip().mul_scalar(max),
+                    None => norm.ones_like(),
+                };
+                let factor = factor.clamp_max(1.0).div_scalar(loss_scale);
+                let undo = (module.clone(), self.moments.clone());
+                (Clip::Device(Box::new(factor)), 0.0, Some((norm, undo)))
+            }
+            norm => {
+                let grad_norm = norm.map_or(0.0, |n| f64::from(n.into_scalar::<f32>()));
+                if !grad_norm.is_finite() {
+                    return (module, StepStats { grad_norm });
+                }
+                let factor = max.map_or(1.0, |max| (max / (grad_norm + 1e-6)).min(1.0));
+                (Clip::Host(factor / loss_scale), grad_norm, None)
+            }
         };
         self.step += 1;
         let t = i32::try_from(self.step).unwrap_or(i32::MAX);
@@ -138,7 +185,22 @@ impl AdamW {
             bias_correction1,
             bias_correction2,
         };
-        let module = module.map(&mut mapper);
+        let updated = module.map(&mut mapper);
+        let Some((norm, (module, moments))) = pending else {
+            return (
+                updated,
+                StepStats {
+                    grad_norm: host_norm,
+                },
+            );
+        };
+        // Everything is queued: only now wait for the norm.
+        let grad_norm = f64::from(norm.into_scalar::<f32>());
+        if grad_norm.is_finite() {
+            return (updated, StepStats { grad_norm });
+        }
+        self.step -= 1;
+        self.moments = moments;
         (module, StepStats { grad_norm })
     }
 
@@ -269,12 +331,22 @@ impl ModuleVisitor for GradNorm<'_> {
     }
 }
 
+/// The gradients' multiplier (the clipping factor divided by the loss scale), where it was
+/// computed.
+enum Clip {
+    /// On the host, from the norm read back (Flex).
+    Host(f64),
+    /// On the device, a one-element tensor (GPU backends).
+    Device(Box<Tensor<1>>),
+}
+
 struct AdamWMapper<'a> {
     optim: &'a mut AdamW,
     grads: &'a mut GradientsParams,
     path: Vec<String>,
     lr: f64,
-    clip: f64,
+    /// The gradients' multiplier: the clipping factor divided by the loss scale.
+    clip: Clip,
     bias_correction1: f64,
     bias_correction2: f64,
 }
@@ -282,8 +354,12 @@ struct AdamWMapper<'a> {
 impl AdamWMapper<'_> {
     fn update(&mut self, path: String, param: Tensor<1>, grad: Tensor<1>) -> Tensor<1> {
         let c = self.optim.config;
+        let (clip, grad) = match &self.clip {
+            Clip::Host(clip) => (*clip, grad),
+            Clip::Device(factor) => (1.0, grad * (**factor).clone()),
+        };
         let scalars = AdamWScalars {
-            clip: self.clip.min(1.0),
+            clip,
             beta1: c.beta1,
             beta2: c.beta2,
             decay: if decays(&path) {
@@ -350,155 +426,4 @@ impl ModuleMapper for AdamWMapper<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::Value;
-
-    #[derive(Module, Debug)]
-    struct Norm {
-        gamma: Param<Tensor<1>>,
-        beta: Param<Tensor<1>>,
-    }
-
-    /// Paths `weight`, `bias`, `norm.gamma`, `norm.beta`: one decayed, three exempt.
-    #[derive(Module, Debug)]
-    struct Tiny {
-        weight: Param<Tensor<2>>,
-        bias: Param<Tensor<1>>,
-        norm: Norm,
-    }
-
-    fn values(v: &Value) -> Vec<f32> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect()
-    }
-
-    fn t1(v: &Value, device: &Device) -> Tensor<1> {
-        let x = values(v);
-        let n = x.len();
-        Tensor::from_data(TensorData::new(x, [n]), device)
-    }
-
-    fn flat<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().unwrap()
-    }
-
-    fn grads(tiny: &Tiny, g: &Value, device: &Device) -> GradientsParams {
-        let mut grads = GradientsParams::new();
-        grads.register(tiny.weight.id, t1(&g["weight"], device).reshape([2, 3]));
-        grads.register(tiny.bias.id, t1(&g["bias"], device));
-        grads.register(tiny.norm.gamma.id, t1(&g["gamma"], device));
-        grads.register(tiny.norm.beta.id, t1(&g["beta"], device));
-        grads
-    }
-
-    fn close(a: &[f32], b: &[f32], what: &str) {
-        for (x, y) in a.iter().zip(b) {
-            assert!((x - y).abs() < 2e-6, "{what}: {a:?} != {b:?}");
-        }
-    }
-
-    /// Four steps against `torch.optim.AdamW` + `clip_grad_norm_`
-    /// (fixture: tools/parity/make_adamw_fixture.py).
-    #[test]
-    fn matches_torch_adamw_with_groups_and_global_clipping() {
-        let fixture: Value =
-            serde_json::from_str(include_str!("../tests/fixtures/adamw.json")).unwrap();
-        let device = Device::flex();
-        let init = &fixture["initial"];
-        let mut tiny = Tiny {
-            weight: Param::from_tensor(t1(&init["weight"], &device).reshape([2, 3])),
-            bias: Param::from_tensor(t1(&init["bias"], &device)),
-            norm: Norm {
-                gamma: Param::from_tensor(t1(&init["gamma"], &device)),
-                beta: Param::from_tensor(t1(&init["beta"], &device)),
-            },
-        };
-        let mut optim = AdamW::new(AdamWConfig {
-            weight_decay: fixture["weight_decay"].as_f64().unwrap(),
-            max_grad_norm: fixture["max_grad_norm"].as_f64(),
-            ..AdamWConfig::default()
-        });
-        let mut restored_once = false;
-        for (i, step) in fixture["steps"].as_array().unwrap().iter().enumerate() {
-            let g = grads(&tiny, &step["grads"], &device);
-            let (next, stats) = optim.step(step["lr"].as_f64().unwrap(), tiny, g);
-            tiny = next;
-            let norm = step["grad_norm"].as_f64().unwrap();
-            assert!(
-                (stats.grad_norm - norm).abs() < 1e-5 * norm.max(1.0),
-                "step {i}"
-            );
-            let after = &step["after"];
-            close(
-                &flat(tiny.weight.val()),
-                &values(&after["weight"]),
-                "weight",
-            );
-            close(&flat(tiny.bias.val()), &values(&after["bias"]), "bias");
-            close(
-                &flat(tiny.norm.gamma.val()),
-                &values(&after["gamma"]),
-                "gamma",
-            );
-            close(&flat(tiny.norm.beta.val()), &values(&after["beta"]), "beta");
-            if i == 1 && !restored_once {
-                // Save and restore mid-way: the rest must still match.
-                let bytes = optim.to_safetensors().unwrap();
-                optim = AdamW::from_safetensors(&bytes, Path::new("mem"), &device).unwrap();
-                assert_eq!(optim.steps(), 2);
-                restored_once = true;
-            }
-        }
-    }
-
-    #[test]
-    fn non_finite_gradients_change_nothing() {
-        let device = Device::flex();
-        let tiny = Tiny {
-            weight: Param::from_tensor(Tensor::ones([2, 3], &device)),
-            bias: Param::from_tensor(Tensor::ones([2], &device)),
-            norm: Norm {
-                gamma: Param::from_tensor(Tensor::ones([2], &device)),
-                beta: Param::from_tensor(Tensor::zeros([2], &device)),
-            },
-        };
-        let mut grads = GradientsParams::new();
-        grads.register(
-            tiny.bias.id,
-            Tensor::<1>::from_data(TensorData::new(vec![f32::NAN, 1.0], [2]), &device),
-        );
-        let mut optim = AdamW::new(AdamWConfig::default());
-        let (tiny, stats) = optim.step(0.1, tiny, grads);
-        assert!(stats.grad_norm.is_nan());
-        assert_eq!(optim.steps(), 0);
-        assert_eq!(flat(tiny.bias.val()), [1.0, 1.0]);
-    }
-
-    #[test]
-    fn decay_groups() {
-        for (path, decayed) in [
-            ("roberta.encoder.layers.0.attention.query.weight", true),
-            ("roberta.encoder.layers.0.attention.query.bias", false),
-            ("roberta.embeddings.layer_norm.gamma", false),
-            ("roberta.embeddings.layer_norm.beta", false),
-            ("roberta.embeddings.token.weight", true),
-        ] {
-            assert_eq!(decays(path), decayed, "{path}");
-        }
-    }
-
-    #[test]
-    fn corrupt_state_is_an_error() {
-        let err = AdamW::from_safetensors(
-            b"not a file",
-            Path::new("x/optimizer.safetensors"),
-            &Device::flex(),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("x/optimizer.safetensors"), "{err}");
-    }
-}
+mod tests;

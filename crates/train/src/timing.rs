@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::collator::{Labels, IGNORE_LABEL};
 use crate::error::{Error, Result};
+use crate::loss_scale::LossScale;
 use crate::optim::AdamW;
 use crate::pretrain::{
     train_step, ClassCounts, Objective, Phases, PretrainConfig, PretrainModel, Trainer, Work,
@@ -222,6 +223,7 @@ pub fn time_train_steps(
     let mut model = PretrainModel::init(config, &device)?;
     let mut trainer = Trainer {
         optimizer: AdamW::new(config.optimizer),
+        loss_scale: config.precision.needs_loss_scaling().then(LossScale::new),
         config,
         devices: &devices,
     };

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use hashformer_corpus::{prepare, CorpusFormat, PrepareConfig};
 use hashformer_embeddings::Variant;
 use hashformer_hashing::HashKind;
-use hashformer_model::{HashformerConfig, HashformerForPretraining, TextEncoder};
+use hashformer_model::{HashformerConfig, HashformerForPretraining, Precision, TextEncoder};
 use hashformer_report::read_metrics;
 use hashformer_train::{
     pretrain, AdamWConfig, Decay, Error, LrSchedule, Objective, PretrainConfig, RunOptions,
@@ -99,6 +99,7 @@ fn config(variant: Variant, objective: Objective) -> PretrainConfig {
         eval_batches: 2,
         checkpoint_every: 2,
         keep_checkpoints: 2,
+        precision: Precision::F32,
     }
 }
 
@@ -211,6 +212,68 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
         .filter(|r| r["split"] == "valid")
         .count();
     assert_eq!(valid, 2, "evaluations at steps 3 and 6");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Mixed precision: a `bf16` or `f16` run stops and resumes exactly as an `f32` one does
+/// (the `f16` loss scale travels in the checkpoint), computes something else than `f32`,
+/// and saves `f32` weights.
+#[test]
+fn half_precision_runs_resume_exactly_and_save_f32_weights() {
+    let _guard = training_lock();
+    let dir = temp_dir("precision");
+    let corpus = corpus(&dir);
+    let f32_config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
+    run(
+        &f32_config,
+        &corpus,
+        &dir.join("f32"),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let f32_losses = train_losses(&dir.join("f32"));
+    for precision in [Precision::Bf16, Precision::F16] {
+        let config = PretrainConfig {
+            precision,
+            ..f32_config.clone()
+        };
+        let whole = dir.join(format!("{precision}-whole"));
+        run(&config, &corpus, &whole, &RunOptions::default()).unwrap();
+        let split = dir.join(format!("{precision}-split"));
+        let first = RunOptions {
+            stop_after: Some(3),
+            ..RunOptions::default()
+        };
+        run(&config, &corpus, &split, &first).unwrap();
+        let resume = RunOptions {
+            resume: true,
+            ..RunOptions::default()
+        };
+        run(&config, &corpus, &split, &resume).unwrap();
+        let (a, b) = (train_losses(&whole), train_losses(&split));
+        assert_eq!(a, b, "{precision}: losses of the resumed run differ");
+        assert!(a.iter().all(|(_, l)| l.is_finite() && *l > 0.0), "{a:?}");
+        assert_ne!(a, f32_losses, "{precision}: the same losses as f32");
+        assert_same_weights(&whole.join("model"), &split.join("model"));
+        let bytes = std::fs::read(whole.join("model/model.safetensors")).unwrap();
+        let weights = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        for (name, tensor) in weights.tensors() {
+            assert_eq!(
+                tensor.dtype(),
+                safetensors::Dtype::F32,
+                "{precision}: {name}"
+            );
+        }
+        let state = std::fs::read_to_string(whole.join("checkpoints/step-00000006/state.json"));
+        let state: serde_json::Value = serde_json::from_str(&state.unwrap()).unwrap();
+        let scale = &state["loss_scale"];
+        match precision {
+            Precision::F16 => assert!(scale["scale"].as_f64().unwrap() >= 1.0, "{state}"),
+            _ => assert!(scale.is_null(), "{precision}: {state}"),
+        }
+        let run_json = std::fs::read_to_string(whole.join("run.json")).unwrap();
+        assert!(run_json.contains(&format!("\"precision\": \"{precision}\"")));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

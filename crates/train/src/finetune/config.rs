@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use hashformer_model::HashformerConfig;
+use hashformer_model::{HashformerConfig, Precision};
 use serde::{Deserialize, Serialize};
 
 use crate::finetune::example::Target;
@@ -38,6 +38,10 @@ pub struct FinetuneConfig {
     /// empty when there are none (then labels show as `LABEL_<i>`).
     #[serde(default)]
     pub label_names: Vec<String>,
+    /// The encoder's compute precision during training and the dev evaluations (`f16` with
+    /// loss scaling); weights, optimizer and the saved model stay `f32`.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl Default for FinetuneConfig {
@@ -54,6 +58,7 @@ impl Default for FinetuneConfig {
             evals_per_epoch: 1,
             log_every: 50,
             label_names: Vec::new(),
+            precision: Precision::F32,
         }
     }
 }

@@ -31,6 +31,7 @@ pub use config::{FinetuneConfig, FinetuneObserver, FinetuneSummary, Init};
 pub use example::{Example, Target};
 
 use crate::error::{Error, Result};
+use crate::loss_scale::{optimizer_step, LossScale};
 use crate::optim::AdamW;
 use crate::schedule::LrSchedule;
 use crate::seed::{derived_seed, SEED_DROPOUT};
@@ -71,7 +72,8 @@ pub fn finetune(
     let started = Instant::now();
     check(task, config)?;
     let train_device = device.clone().autodiff();
-    let (model, model_config) = init_model(init, task.num_labels, config)?;
+    let (mut model, model_config) = init_model(init, task.num_labels, config)?;
+    model.roberta.precision = config.precision;
     if task.encoder.kind() != model_config.variant.kind() {
         return Err(Error::EncoderMismatch {
             encoder: task.encoder.kind(),
@@ -99,6 +101,7 @@ pub fn finetune(
         model: Some(model.fork(&train_device)),
         model_config,
         optimizer: AdamW::new(config.optimizer),
+        loss_scale: config.precision.needs_loss_scaling().then(LossScale::new),
         batches: epoch_batches(&lengths, config.batch_size, config.seed, 0),
         lengths,
         train_enc,
@@ -246,6 +249,8 @@ struct FinetuneRun<'a> {
     model: Option<HashformerForSequenceClassification>,
     model_config: HashformerConfig,
     optimizer: AdamW,
+    /// The loss scale of `f16` training (`None` in `f32` and `bf16`).
+    loss_scale: Option<LossScale>,
     task: &'a FinetuneTask<'a>,
     config: &'a FinetuneConfig,
     train_enc: EncodedBatch,
@@ -290,25 +295,33 @@ impl Training for FinetuneRun<'_> {
             .collect();
         let logits = model.forward(self.train_enc.select(batch).to_input(&self.train_device));
         let loss = batch_loss(logits, &targets, &self.train_device)?;
-        let value = f64::from(loss.clone().detach().into_scalar::<f32>());
-        let non_finite = |what: &str, value: f64| Error::NonFinite {
-            step: done + 1,
-            what: what.into(),
-            value,
-        };
+        let factor = self.loss_scale.as_ref().map_or(1.0, |s| s.scale);
+        let grads = GradientsParams::from_grads(loss.clone().mul_scalar(factor).backward(), &model);
+        // The update is queued before the loss is read back: no wait between the passes.
+        let stepped = optimizer_step(
+            &mut self.optimizer,
+            self.loss_scale.as_mut(),
+            lr,
+            model,
+            grads,
+            done,
+        );
+        let value = f64::from(loss.detach().into_scalar::<f32>());
         if !value.is_finite() {
-            return Err(non_finite("loss", value));
+            return Err(Error::NonFinite {
+                step: done + 1,
+                what: "loss".into(),
+                value,
+            });
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let (model, stats) = self.optimizer.step(lr, model, grads);
-        self.model = Some(model);
-        if !stats.grad_norm.is_finite() {
-            return Err(non_finite("gradient norm", stats.grad_norm));
-        }
+        let stepped = stepped?;
+        self.model = Some(stepped.model);
         self.window.loss += value;
         self.window.steps += 1;
         self.window.examples += batch.len();
-        self.window.grad_norm = stats.grad_norm;
+        if stepped.stats.grad_norm.is_finite() {
+            self.window.grad_norm = stepped.stats.grad_norm;
+        }
         Ok(value)
     }
 

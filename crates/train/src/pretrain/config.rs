@@ -1,7 +1,7 @@
 //! What decides a pre-training run: the objective and [`PretrainConfig`], checked before
 //! anything runs, and the collator they ask for.
 
-use hashformer_model::HashformerConfig;
+use hashformer_model::{HashformerConfig, Precision};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -55,6 +55,10 @@ pub struct PretrainConfig {
     pub checkpoint_every: u64,
     /// Checkpoints to keep.
     pub keep_checkpoints: usize,
+    /// The encoder's compute precision (`f16` with loss scaling); weights and the optimizer
+    /// stay `f32`. Absent from the `run.json` of runs before it existed: `f32`.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl PretrainConfig {

@@ -121,6 +121,7 @@ pub fn pretrain(
     let mut run = PretrainRun {
         trainer: Trainer {
             optimizer,
+            loss_scale: state.loss_scale,
             config,
             devices: &train_devices,
         },
@@ -361,6 +362,7 @@ impl Training for PretrainRun<'_> {
             step: done,
             data: self.data,
             elapsed_s: self.elapsed_s(),
+            loss_scale: self.trainer.loss_scale,
         };
         let model = self.model();
         let dir = save_checkpoint(

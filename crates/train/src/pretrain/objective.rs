@@ -78,9 +78,15 @@ impl PretrainModel {
     pub(crate) fn init(config: &PretrainConfig, device: &Device) -> Result<Self> {
         Ok(match config.objective {
             Objective::ShuffleRandom { .. } => {
-                Self::ShuffleRandom(config.model.init_pretraining(device))
+                let mut model = config.model.init_pretraining(device);
+                model.roberta.precision = config.precision;
+                Self::ShuffleRandom(model)
             }
-            Objective::MaskedLm { .. } => Self::MaskedLm(config.model.init_masked_lm(device)?),
+            Objective::MaskedLm { .. } => {
+                let mut model = config.model.init_masked_lm(device)?;
+                model.roberta.precision = config.precision;
+                Self::MaskedLm(model)
+            }
         })
     }
 

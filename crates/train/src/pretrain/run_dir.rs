@@ -13,6 +13,7 @@ use hashformer_files::{write_atomic, DirLock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::loss_scale::LossScale;
 use crate::optim::AdamW;
 use crate::pretrain::config::PretrainConfig;
 use crate::pretrain::objective::PretrainModel;
@@ -24,6 +25,9 @@ pub(crate) struct ResumeState {
     pub(crate) step: u64,
     pub(crate) data: DataPosition,
     pub(crate) elapsed_s: f64,
+    /// The `f16` loss scale (absent in `f32` and `bf16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) loss_scale: Option<LossScale>,
 }
 
 /// The checkpoints' folder in a run directory.
@@ -284,6 +288,7 @@ pub(crate) fn start_state(
             step: 0,
             data: DataPosition::default(),
             elapsed_s: 0.0,
+            loss_scale: config.precision.needs_loss_scaling().then(LossScale::new),
         };
         return Ok((model, AdamW::new(config.optimizer), state));
     };
@@ -293,10 +298,21 @@ pub(crate) fn start_state(
     let optimizer = AdamW::from_safetensors(&bytes, &path, &device.clone().inner())?;
     let path = dir.join(STATE_FILE);
     let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
-    let state: ResumeState = serde_json::from_str(&text).map_err(Error::json(&path))?;
-    if optimizer.steps() != state.step {
+    let mut state: ResumeState = serde_json::from_str(&text).map_err(Error::json(&path))?;
+    if config.precision.needs_loss_scaling() && state.loss_scale.is_none() {
         return Err(Error::Checkpoint(format!(
-            "{}: the optimizer has {} steps but the state says {}",
+            "{}: an f16 run's state has no loss scale",
+            dir.display()
+        )));
+    }
+    if !config.precision.needs_loss_scaling() {
+        state.loss_scale = None;
+    }
+    // Steps skipped for overflowing f16 gradients did not step the optimizer.
+    let skipped = state.loss_scale.map_or(0, |s| s.skipped);
+    if optimizer.steps() + skipped != state.step {
+        return Err(Error::Checkpoint(format!(
+            "{}: the optimizer has {} steps ({skipped} skipped) but the state says {}",
             dir.display(),
             optimizer.steps(),
             state.step

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::collator::Labels;
 use crate::error::{Error, Result};
+use crate::loss_scale::{optimizer_step, LossScale};
 use crate::optim::{AdamW, StepStats};
 use crate::pretrain::config::{Objective, PretrainConfig};
 use crate::pretrain::counts::ClassCounts;
@@ -21,6 +22,8 @@ use crate::seed::{derived_seed, SEED_DROPOUT};
 pub(crate) struct Trainer<'a> {
     /// AdamW with its moments.
     pub(crate) optimizer: AdamW,
+    /// The loss scale of `f16` training (`None` in `f32` and `bf16`).
+    pub(crate) loss_scale: Option<LossScale>,
     /// The run's settings.
     pub(crate) config: &'a PretrainConfig,
     /// Autodiff devices; the first holds the model and the optimizer.
@@ -40,13 +43,14 @@ pub(crate) struct Work<'a> {
 
 /// One optimizer step over the micro-batches of `step`: forward, loss at the labelled
 /// positions, backward (gradients accumulated, each micro-batch's loss divided by their
-/// number, as HF does), then AdamW. Returns the model, the mean loss and the optimizer's stats;
+/// number, as HF does; in `f16` also multiplied by the loss scale), then AdamW (a step whose
+/// scaled gradients overflowed is skipped and halves the scale). Returns the model, the mean loss and the optimizer's stats;
 /// predictions are counted into `counts`.
 ///
 /// With several `devices` (data parallelism), micro-batch `i` runs on a replica of the model
 /// on device `i mod n` (Burn's `Module::fork`, same parameter ids), its gradients are moved to
 /// the first device (`GradientsParams::to_device`) and summed there, and the optimizer updates
-/// the model on the first device. All work is queued before any value is read back, so GPU
+/// the model on the first device. All work, the AdamW update included, is queued before any value is read back, so GPU
 /// devices compute their micro-batches concurrently. Each micro-batch uses the same dropout
 /// seed on whichever device runs it, so on backends with one random stream per device the
 /// result does not depend on the number of devices.
@@ -59,9 +63,11 @@ pub(crate) fn train_step(
 ) -> Result<(PretrainModel, f64, StepStats)> {
     let Trainer {
         optimizer,
+        loss_scale,
         config,
         devices,
     } = trainer;
+    let factor = loss_scale.as_ref().map_or(1.0, |s| s.scale);
     let (config, devices): (&PretrainConfig, &[Device]) = (config, devices);
     let Work { micro, step, lr } = *work;
     let mut clock = PhaseClock::start(phases.is_some(), devices);
@@ -90,7 +96,10 @@ pub(crate) fn train_step(
         let logits = replica.logits(encoded, rows, device);
         let (loss, predictions) = loss_and_predictions(logits, &t.labels, device);
         clock.lap(&mut phases, |p| &mut p.forward);
-        let grads = GradientsParams::from_grads(loss.clone().div_scalar(parts).backward(), replica);
+        let grads = GradientsParams::from_grads(
+            loss.clone().div_scalar(parts / factor).backward(),
+            replica,
+        );
         clock.lap(&mut phases, |p| &mut p.backward);
         let grads = if slot == 0 {
             grads
@@ -100,6 +109,17 @@ pub(crate) fn train_step(
         accumulator.accumulate(&model, grads);
         pending.push((loss.detach(), predictions, t.labels));
     }
+    // Queue the update before reading anything back, so that the device goes from the
+    // backward pass to the update without waiting for the host.
+    let stepped = optimizer_step(
+        optimizer,
+        loss_scale.as_mut(),
+        lr,
+        model,
+        accumulator.grads(),
+        step,
+    );
+    clock.lap(&mut phases, |p| &mut p.optimizer);
     let mut step_loss = 0.0;
     for (loss, predictions, labels) in pending {
         let loss_value = f64::from(loss.into_scalar::<f32>());
@@ -114,16 +134,8 @@ pub(crate) fn train_step(
         counts.add(&labels, &read_predictions(predictions), per_class);
     }
     clock.lap(&mut phases, |p| &mut p.read_back);
-    let (model, stats) = optimizer.step(lr, model, accumulator.grads());
-    clock.lap(&mut phases, |p| &mut p.optimizer);
-    if !stats.grad_norm.is_finite() {
-        return Err(Error::NonFinite {
-            step: step + 1,
-            what: "gradient norm".into(),
-            value: stats.grad_norm,
-        });
-    }
-    Ok((model, step_loss, stats))
+    let stepped = stepped?;
+    Ok((stepped.model, step_loss, stepped.stats))
 }
 
 /// Seconds spent per phase of the timed steps (device synchronised at each boundary).
