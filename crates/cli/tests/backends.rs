@@ -112,6 +112,60 @@ fn gpus_match_cpu_for_every_variant() {
     }
 }
 
+/// Mixed precision on the GPU backends, wherever the device computes in the half type:
+/// every fixture's hidden states and both heads' logits in `bf16` and `f16` against
+/// PyTorch's `f32` outputs, within the precision's tolerance (`docs/backends.md`) plus the
+/// backend's own `f32` one.
+#[test]
+fn gpus_match_pytorch_in_half_precision_where_supported() {
+    for (backend, gpu) in gpus() {
+        for (precision, tolerance) in [(Precision::Bf16, 0.05), (Precision::F16, 0.01)] {
+            if precision.check_device(&gpu).is_err() {
+                eprintln!("{backend} does not compute in {precision} here: skipped");
+                continue;
+            }
+            let atol = tolerance + atol(backend);
+            let mut max = 0.0f32;
+            for name in FIXTURES {
+                let dir = fixture(name);
+                let io = Io::read(&dir);
+                let (mut pretrain, config) =
+                    HashformerForPretraining::from_pretrained(&dir, &gpu).expect("fixture loads");
+                let (mut classify, _) =
+                    HashformerForSequenceClassification::from_pretrained(&dir, None, &gpu)
+                        .expect("fixture loads");
+                pretrain.roberta.precision = precision;
+                classify.roberta.precision = precision;
+                let kind = config.variant.kind();
+                let want = |what: &str| -> Vec<f32> {
+                    io.tensor(what).expect("stored output").1.iter().collect()
+                };
+                let diffs = [
+                    max_diff(
+                        &to_vec(pretrain.roberta.forward(io.input(kind, &gpu))),
+                        &want("last_hidden_state"),
+                    ),
+                    max_diff(
+                        &to_vec(pretrain.forward(io.input(kind, &gpu))),
+                        &want("pretrain_logits"),
+                    ),
+                    max_diff(
+                        &to_vec(classify.forward(io.input(kind, &gpu))),
+                        &want("cls_logits"),
+                    ),
+                ];
+                max = diffs.into_iter().fold(max, f32::max);
+            }
+            eprintln!("{backend} {precision}: largest difference from PyTorch f32 {max}");
+            assert!(max <= atol, "{backend} {precision}: {max} > {atol}");
+            assert!(
+                max > 1e-6,
+                "{backend} {precision}: no difference from f32 at all"
+            );
+        }
+    }
+}
+
 /// The fixture's hidden states and both heads' logits on `gpu` against `cpu`, and the
 /// GPU's hidden states against PyTorch's: the largest absolute difference of each.
 fn compare(name: &str, cpu: &Device, gpu: &Device) -> [f32; 4] {

@@ -85,6 +85,10 @@ impl ModelDir {
     /// [`Error::Model`] when the config or the weights do not load, or the BPE an LSH or BPE
     /// model needs is missing from `options`.
     pub(crate) fn load(&self, options: &InferenceOptions, device: &Device) -> Result<Loaded> {
+        options
+            .precision
+            .check_device(device)
+            .map_err(|e| loading(&self.dir, e))?;
         let (mut model, config) =
             HashformerForSequenceClassification::from_pretrained(&self.dir, None, device)
                 .map_err(|e| loading(&self.dir, e))?;

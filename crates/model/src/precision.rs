@@ -66,6 +66,27 @@ impl Precision {
         }
     }
 
+    /// Checks that `device` computes in this precision (Burn's `supports_dtype`: storage,
+    /// conversion and arithmetic). Flex does all three; a GPU may lack `f16` or `bf16`.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) on the field `precision`, naming the device.
+    pub fn check_device(self, device: &Device) -> crate::Result<()> {
+        if device.supports_dtype(self.dtype()) {
+            return Ok(());
+        }
+        Err(crate::Error::Config {
+            field: "precision".into(),
+            reason: format!(
+                "the device {device:?} does not compute in {self}; use f32{}",
+                match self {
+                    Precision::Bf16 => " or f16",
+                    _ => " or bf16",
+                }
+            ),
+        })
+    }
+
     /// `x` in this precision's activation dtype (unchanged when it already is).
     pub fn cast<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         cast_to(x, self.dtype())
@@ -122,6 +143,13 @@ mod tests {
         );
         assert!(!Precision::F32.is_half() && Precision::Bf16.is_half());
         assert!(Precision::F16.needs_loss_scaling() && !Precision::Bf16.needs_loss_scaling());
+    }
+
+    #[test]
+    fn flex_computes_in_every_precision() {
+        for p in Precision::ALL {
+            p.check_device(&Device::flex()).unwrap();
+        }
     }
 
     #[test]

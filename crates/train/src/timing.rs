@@ -215,6 +215,9 @@ pub fn time_train_steps(
 ) -> Result<StepTiming> {
     use rand::Rng;
     config.validate()?;
+    for device in devices {
+        config.precision.check_device(device)?;
+    }
     let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
     let Some(device) = devices.first().cloned() else {
         return Err(Error::NoDevice);

@@ -71,6 +71,7 @@ pub fn finetune(
 ) -> Result<FinetuneSummary> {
     let started = Instant::now();
     check(task, config)?;
+    config.precision.check_device(device)?;
     let train_device = device.clone().autodiff();
     let (mut model, model_config) = init_model(init, task.num_labels, config)?;
     model.roberta.precision = config.precision;

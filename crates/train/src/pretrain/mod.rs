@@ -85,6 +85,9 @@ pub fn pretrain(
     let Some(device) = devices.first() else {
         return Err(Error::NoDevice);
     };
+    for device in devices {
+        config.precision.check_device(device)?;
+    }
     if encoder.kind() != config.model.variant.kind() {
         return Err(Error::EncoderMismatch {
             encoder: encoder.kind(),
