@@ -6,7 +6,10 @@
 #   2. training-step time, `bench-step`, for `small` (16 x 128) and `base` (32 x 128) on
 #      CUDA and WGPU (both with Burn's fusion and autotune), and `base` on CUDA in bf16 and
 #      f16 (`--precision`);
-#   3. the same steps in PyTorch on the same GPU (f32 without and with TF32, bf16 autocast
+#   3. three minutes of end-to-end `pretrain --config base` on CUDA, when a corpus file was
+#      carried in .gpu/corpus/: its positions/s against bench-step's tokens/s (the input
+#      pipeline's cost) and its real tokens/s;
+#   4. the same steps in PyTorch on the same GPU (f32 without and with TF32, bf16 autocast
 #      with fused AdamW), for the ratios.
 # Results go to $OUT (default /tmp/gpu-check): one log per part and all JSON lines in
 # results.jsonl. A part whose binary is not in .gpu/ is skipped, so the parts can travel in
@@ -17,6 +20,7 @@
 #        `cargo build -p hashformer-cli --features wgpu,cuda` and its `backends` test
 #        (tools/gpu/prepare.sh makes them)
 #   .gl/*.deb   the Vulkan loader packages, for machines without one (device README)
+#   .gpu/corpus/*.txt.gz   one Wikipedia file for the end-to-end part (prepare.sh copies it)
 # The test binary reads the parity fixtures from the path it was built in ($BUILT_IN,
 # default /work/main); a link from there to this checkout serves when they differ.
 set -uo pipefail
@@ -68,6 +72,24 @@ for spec in "cuda small 16 proj" "cuda base 32 proj" "cuda base 32 bpe" \
     >> "$results" 2>> "$OUT/bench.log" \
     || echo "bench-step $spec failed ($?)" | tee -a "$OUT/check.log"
 done
+
+corpus=$(ls .gpu/corpus/*.txt.gz 2>/dev/null | head -1)
+if [ -n "$corpus" ]; then
+  step "pretrain end to end (cuda, base, 32 x 128, 3 minutes)"
+  rm -rf "$OUT/pretrain-base"
+  timeout 300 .gpu/run/hashformer pretrain --backend cuda --config base --variant proj \
+    --scheme md5 --batch-size 32 --steps 100000 --log-every 20 --eval-every 0 \
+    --eval-batches 2 --checkpoint-every 0 --minutes 3 --max-train-sequences 40000 --quiet \
+    --corpus "$corpus" --prepared "$OUT/prepared" --out "$OUT/pretrain-base" \
+    > "$OUT/pretrain.log" 2>&1 || echo "pretrain failed ($?)" | tee -a "$OUT/check.log"
+  python3 - "$OUT/pretrain-base/metrics.jsonl" <<'PY' 2>&1 | tee -a "$OUT/check.log"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l][1:]  # skip autotune
+for key in ("positions_per_s", "tokens_per_s"):
+    print(f"pretrain end to end: median {key} {statistics.median(r[key] for r in rows):.0f}"
+          f" over {len(rows)} windows (compare positions/s with bench-step's tokens/s)")
+PY
+fi
 
 step "PyTorch steps"
 for spec in "small 16 proj off f32" "base 32 proj off f32" "base 32 bpe off f32" \

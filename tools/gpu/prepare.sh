@@ -20,4 +20,8 @@ for pair in "$CARGO_TARGET_DIR/debug/hashformer:hashformer" "$test_bin:backends"
   strip -o ".gpu/$name" "$src"
   xz -T0 -6 -f ".gpu/$name"
 done
-ls -la .gpu
+# One Wikipedia file (18 MB) for check.sh's end-to-end pre-training part.
+data="${HASHFORMER_DATA:-$(cd .. && pwd)/shared/data}"
+mkdir -p .gpu/corpus
+cp "$data/corpus/enwiki-2014-wikiextractor/AA.txt.gz" .gpu/corpus/
+ls -la .gpu .gpu/corpus

@@ -190,6 +190,14 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
 
     let (a, b) = (train_losses(&whole), train_losses(&split));
     assert_eq!(a.len(), 6, "{a:?}");
+    // Positions computed include padding: at least the real tokens, at most batch × length.
+    for r in read_metrics(&whole.join("metrics.jsonl")).unwrap() {
+        if r["split"] == "train" {
+            let (tokens, positions) = (r["tokens_per_s"].as_f64(), r["positions_per_s"].as_f64());
+            assert!(positions >= tokens && tokens > Some(0.0), "{r:?}");
+            assert!(r.get("loss_scale").is_none(), "{r:?}");
+        }
+    }
     assert_eq!(a, b, "losses of the resumed run differ");
     assert!(a.iter().all(|(_, l)| l.is_finite() && *l > 0.0));
     assert_same_weights(&whole.join("model"), &split.join("model"));
@@ -270,6 +278,14 @@ fn half_precision_runs_resume_exactly_and_save_f32_weights() {
         match precision {
             Precision::F16 => assert!(scale["scale"].as_f64().unwrap() >= 1.0, "{state}"),
             _ => assert!(scale.is_null(), "{precision}: {state}"),
+        }
+        let records = read_metrics(&whole.join("metrics.jsonl")).unwrap();
+        for r in records.iter().filter(|r| r["split"] == "train") {
+            let logged = r.get("loss_scale").and_then(|s| s.as_f64());
+            match precision {
+                Precision::F16 => assert!(logged.is_some_and(|s| s >= 1.0), "{r:?}"),
+                _ => assert!(logged.is_none(), "{r:?}"),
+            }
         }
         let run_json = std::fs::read_to_string(whole.join("run.json")).unwrap();
         assert!(run_json.contains(&format!("\"precision\": \"{precision}\"")));

@@ -304,6 +304,8 @@ impl Training for PretrainRun<'_> {
             let prepared = self.producer.next()?;
             self.data = prepared.next;
             self.window.tokens += prepared.encoded.real_tokens() as u64;
+            let cut = prepared.encoded.cut_length();
+            self.window.positions += (prepared.encoded.len() * cut) as u64;
             micro.push((prepared.encoded, prepared.labels));
         }
         let model = self
@@ -323,9 +325,13 @@ impl Training for PretrainRun<'_> {
             None,
         )?;
         self.model = Some(model);
+        self.window.loss_scale = self.trainer.loss_scale.map(|s| s.scale);
         self.window.loss_sum += loss;
         self.window.steps += 1;
-        self.window.grad_norm = stats.grad_norm;
+        if stats.grad_norm.is_finite() {
+            // A step an f16 overflow skipped has none.
+            self.window.grad_norm = stats.grad_norm;
+        }
         Ok(loss)
     }
 

@@ -30,6 +30,13 @@ pub struct StepReport {
     pub grad_norm: f64,
     /// Real tokens per second over the window.
     pub tokens_per_s: f64,
+    /// Positions computed per second over the window: each micro-batch's sequences times the
+    /// length they are cut to, padding included. `bench-step`'s tokens per second count the
+    /// same thing (its sequences have no padding), so this is the rate to compare with it.
+    pub positions_per_s: f64,
+    /// The `f16` loss scale after the last step (absent in `f32` and `bf16`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<f64>,
     /// Seconds of training in this process so far, plus those of the resumed run.
     pub elapsed_s: f64,
 }
@@ -112,6 +119,10 @@ pub(crate) struct Window {
     pub(crate) loss_sum: f64,
     pub(crate) steps: u64,
     pub(crate) tokens: u64,
+    /// Positions computed (sequences × cut length, padding included).
+    pub(crate) positions: u64,
+    /// The `f16` loss scale after the last step.
+    pub(crate) loss_scale: Option<f64>,
     pub(crate) counts: ClassCounts,
     pub(crate) started: Option<Instant>,
     /// Gradient norm of the last step (before clipping).
@@ -124,6 +135,8 @@ impl Window {
             loss_sum: 0.0,
             steps: 0,
             tokens: 0,
+            positions: 0,
+            loss_scale: None,
             counts: ClassCounts::default(),
             started: Some(Instant::now()),
             grad_norm: f64::NAN,
@@ -149,6 +162,8 @@ impl Window {
             lr,
             grad_norm: self.grad_norm,
             tokens_per_s: self.tokens as f64 / seconds,
+            positions_per_s: self.positions as f64 / seconds,
+            loss_scale: self.loss_scale,
             elapsed_s,
         }
     }
