@@ -214,14 +214,9 @@ pub fn time_train_steps(
     steps: usize,
 ) -> Result<StepTiming> {
     use rand::Rng;
-    config.validate()?;
-    for device in devices {
-        config.precision.check_device(device)?;
-    }
+    config.check_run(devices)?;
     let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
-    let Some(device) = devices.first().cloned() else {
-        return Err(Error::NoDevice);
-    };
+    let device = devices[0].clone();
     device.seed(config.seed);
     let mut model = PretrainModel::init(config, &device)?;
     let mut trainer = Trainer {

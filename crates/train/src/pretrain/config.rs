@@ -1,6 +1,7 @@
 //! What decides a pre-training run: the objective and [`PretrainConfig`], checked before
 //! anything runs, and the collator they ask for.
 
+use burn::prelude::Device;
 use hashformer_model::{HashformerConfig, Precision};
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,21 @@ pub struct PretrainConfig {
 }
 
 impl PretrainConfig {
+    /// Validates the config and returns the first of `devices` (the one that holds the
+    /// model), once every device computes in the run's precision.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate); [`Error::NoDevice`] without devices; a model
+    /// [`Error::Config`](hashformer_model::Error::Config) naming a device that lacks the
+    /// precision's dtype.
+    pub(crate) fn check_run<'a>(&self, devices: &'a [Device]) -> Result<&'a Device> {
+        self.validate()?;
+        for device in devices {
+            self.precision.check_device(device)?;
+        }
+        devices.first().ok_or(Error::NoDevice)
+    }
+
     /// Checks the values that would otherwise fail deep in the loop.
     ///
     /// # Errors

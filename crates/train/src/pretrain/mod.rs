@@ -81,13 +81,7 @@ pub fn pretrain(
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<RunSummary> {
-    config.validate()?;
-    let Some(device) = devices.first() else {
-        return Err(Error::NoDevice);
-    };
-    for device in devices {
-        config.precision.check_device(device)?;
-    }
+    let device = config.check_run(devices)?;
     if encoder.kind() != config.model.variant.kind() {
         return Err(Error::EncoderMismatch {
             encoder: encoder.kind(),

@@ -120,6 +120,27 @@ pub(crate) fn train_step(
         step,
     );
     clock.lap(&mut phases, |p| &mut p.optimizer);
+    let step_loss = read_back(pending, parts, step, counts, per_class)?;
+    clock.lap(&mut phases, |p| &mut p.read_back);
+    let stepped = stepped?;
+    Ok((stepped.model, step_loss, stepped.stats))
+}
+
+/// A micro-batch's loss, predictions (on the device) and labels.
+type Pending = (Tensor<1>, Tensor<1, Int>, Vec<i64>);
+
+/// Reads back the micro-batches' losses and predictions (counted into `counts`): step
+/// `step + 1`'s loss, each micro-batch's divided by `parts`, their number.
+///
+/// # Errors
+/// [`Error::NonFinite`] for a NaN or infinite loss.
+fn read_back(
+    pending: Vec<Pending>,
+    parts: f64,
+    step: u64,
+    counts: &mut ClassCounts,
+    per_class: bool,
+) -> Result<f64> {
     let mut step_loss = 0.0;
     for (loss, predictions, labels) in pending {
         let loss_value = f64::from(loss.into_scalar::<f32>());
@@ -133,9 +154,7 @@ pub(crate) fn train_step(
         step_loss += loss_value / parts;
         counts.add(&labels, &read_predictions(predictions), per_class);
     }
-    clock.lap(&mut phases, |p| &mut p.read_back);
-    let stepped = stepped?;
-    Ok((stepped.model, step_loss, stepped.stats))
+    Ok(step_loss)
 }
 
 /// Seconds spent per phase of the timed steps (device synchronised at each boundary).
