@@ -70,11 +70,8 @@ impl Dropout {
         let mask = dropout_mask(call_seed(&device), shape.num_elements(), self.prob);
         let mask = Tensor::<D>::from_data(TensorData::new(mask, shape), &device);
         // Half-precision input (mixed precision): the multipliers in its dtype.
-        let mask = match input.dtype() {
-            burn::tensor::DType::F32 => mask,
-            dtype => mask.cast(dtype),
-        };
-        input * mask
+        let dtype = input.dtype();
+        input * crate::cast_to(mask, dtype)
     }
 }
 

@@ -16,8 +16,8 @@ pub use backend::KernelBackend;
 pub use dropout::{draw, dropout_mask, Dropout, DropoutConfig};
 pub use linear::column_sums;
 pub use ops::{
-    attention_context, attention_scores, attention_softmax, forward_linear, gelu, layer_norm,
-    linear, LayerNorm, LayerNormConfig,
+    attention_context, attention_scores, attention_softmax, cast_to, forward_linear, gelu,
+    layer_norm, linear, LayerNorm, LayerNormConfig,
 };
 
 use burn::prelude::Device;

@@ -21,7 +21,7 @@ fn fused<const D: usize>(x: &Tensor<D>) -> bool {
 }
 
 /// `x` as `dtype`; no graph node when it already is.
-fn cast_to<const D: usize>(x: Tensor<D>, dtype: DType) -> Tensor<D> {
+pub fn cast_to<const D: usize>(x: Tensor<D>, dtype: DType) -> Tensor<D> {
     if x.dtype() == dtype {
         x
     } else {

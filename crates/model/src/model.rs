@@ -9,7 +9,8 @@ use burn::prelude::*;
 use burn::tensor::DType;
 use hashformer_embeddings::{EmbeddingInput, HashformerEmbeddings, TokenEmbedding};
 use hashformer_kernels::{
-    forward_linear, gelu, linear as linear_op, Dropout, DropoutConfig, LayerNorm, LayerNormConfig,
+    cast_to, forward_linear, gelu, linear as linear_op, Dropout, DropoutConfig, LayerNorm,
+    LayerNormConfig,
 };
 
 use crate::config::HashformerConfig;
@@ -17,7 +18,7 @@ use crate::error::Error;
 use crate::init::linear;
 use crate::input::EncodedBatch;
 use crate::layer::Encoder;
-use crate::precision::{cast_to, Precision};
+use crate::precision::Precision;
 
 /// Classes of the Shuffle+Random pre-training objective: original, shuffled, random.
 pub const PRETRAIN_CLASSES: usize = 3;
@@ -243,12 +244,6 @@ impl HashformerModel {
         let mask = input.attention_mask.clone();
         let embedded = self.precision.cast(self.embeddings.forward(input));
         cast_to(self.encoder.forward(embedded, mask), DType::F32)
-    }
-
-    /// This model computing in `precision` (see [`Precision`]).
-    pub fn with_precision(mut self, precision: Precision) -> Self {
-        self.precision = precision;
-        self
     }
 }
 

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use burn::prelude::*;
 use burn::tensor::DType;
+use hashformer_kernels::cast_to;
 
 /// The dtype of an encoder's activations between its embeddings and its output.
 ///
@@ -44,11 +45,6 @@ impl Precision {
             Precision::Bf16 => DType::BF16,
             Precision::F16 => DType::F16,
         }
-    }
-
-    /// Whether activations are a half type.
-    pub fn is_half(self) -> bool {
-        self != Precision::F32
     }
 
     /// Whether training in this precision needs loss scaling (`f16`: its largest value is
@@ -93,15 +89,6 @@ impl Precision {
     }
 }
 
-/// `x` as `dtype` (unchanged, and no graph node, when it already is).
-pub(crate) fn cast_to<const D: usize>(x: Tensor<D>, dtype: DType) -> Tensor<D> {
-    if x.dtype() == dtype {
-        x
-    } else {
-        x.cast(dtype)
-    }
-}
-
 impl fmt::Display for Precision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -141,7 +128,6 @@ mod tests {
             "fp16".parse::<Precision>(),
             Err(UnknownPrecision("fp16".into()))
         );
-        assert!(!Precision::F32.is_half() && Precision::Bf16.is_half());
         assert!(Precision::F16.needs_loss_scaling() && !Precision::Bf16.needs_loss_scaling());
     }
 
