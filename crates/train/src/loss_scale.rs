@@ -9,6 +9,7 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
+use hashformer_model::Precision;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -38,6 +39,16 @@ impl LossScale {
             good_steps: 0,
             skipped: 0,
         }
+    }
+
+    /// The scale a run in `precision` starts with: one for `f16`, none otherwise.
+    pub fn for_precision(precision: Precision) -> Option<Self> {
+        precision.needs_loss_scaling().then(Self::new)
+    }
+
+    /// The factor the loss is multiplied by: `scale`'s, or 1 without one.
+    pub(crate) fn factor(scale: Option<&Self>) -> f64 {
+        scale.map_or(1.0, |s| s.scale)
     }
 
     /// Records a step whose gradients were finite.
@@ -91,7 +102,7 @@ pub(crate) fn optimizer_step<M: Module>(
     grads: GradientsParams,
     done: u64,
 ) -> Result<Stepped<M>> {
-    let factor = scale.as_ref().map_or(1.0, |s| s.scale);
+    let factor = LossScale::factor(scale.as_deref());
     let (model, stats) = optimizer.step_scaled(lr, model, grads, factor);
     let finite = stats.grad_norm.is_finite();
     let accepted = match scale {

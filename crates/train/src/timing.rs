@@ -221,7 +221,7 @@ pub fn time_train_steps(
     let mut model = PretrainModel::init(config, &device)?;
     let mut trainer = Trainer {
         optimizer: AdamW::new(config.optimizer),
-        loss_scale: config.precision.needs_loss_scaling().then(LossScale::new),
+        loss_scale: LossScale::for_precision(config.precision),
         config,
         devices: &devices,
     };

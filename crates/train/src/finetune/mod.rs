@@ -102,7 +102,7 @@ pub fn finetune(
         model: Some(model.fork(&train_device)),
         model_config,
         optimizer: AdamW::new(config.optimizer),
-        loss_scale: config.precision.needs_loss_scaling().then(LossScale::new),
+        loss_scale: LossScale::for_precision(config.precision),
         batches: epoch_batches(&lengths, config.batch_size, config.seed, 0),
         lengths,
         train_enc,
@@ -296,7 +296,7 @@ impl Training for FinetuneRun<'_> {
             .collect();
         let logits = model.forward(self.train_enc.select(batch).to_input(&self.train_device));
         let loss = batch_loss(logits, &targets, &self.train_device)?;
-        let factor = self.loss_scale.as_ref().map_or(1.0, |s| s.scale);
+        let factor = LossScale::factor(self.loss_scale.as_ref());
         let grads = GradientsParams::from_grads(loss.clone().mul_scalar(factor).backward(), &model);
         // The update is queued before the loss is read back: no wait between the passes.
         let stepped = optimizer_step(

@@ -288,7 +288,7 @@ pub(crate) fn start_state(
             step: 0,
             data: DataPosition::default(),
             elapsed_s: 0.0,
-            loss_scale: config.precision.needs_loss_scaling().then(LossScale::new),
+            loss_scale: LossScale::for_precision(config.precision),
         };
         return Ok((model, AdamW::new(config.optimizer), state));
     };

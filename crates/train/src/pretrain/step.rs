@@ -67,7 +67,7 @@ pub(crate) fn train_step(
         config,
         devices,
     } = trainer;
-    let factor = loss_scale.as_ref().map_or(1.0, |s| s.scale);
+    let factor = LossScale::factor(loss_scale.as_ref());
     let (config, devices): (&PretrainConfig, &[Device]) = (config, devices);
     let Work { micro, step, lr } = *work;
     let mut clock = PhaseClock::start(phases.is_some(), devices);
