@@ -29,6 +29,12 @@ Inputs per variant (as torch_train_step.py): proj/add get spec ids (0, 5, ..., 5
 emb (50265-row bucket table) and bpe (the BPE baseline, embedding_type "vocab", 50265 rows) get
 random ids in 5..50264 with 0 and 2 at the ends.
 
+Precision: ``--precision f32`` (default) runs everything in float32. ``bf16`` and ``f16`` run
+the inference and train_step benches under ``torch.autocast`` with that dtype (the master
+weights and AdamW stay float32, the loss is taken in float32, and f16's step goes through a
+``torch.amp.GradScaler``, unscaled before clipping), as ``hashformer bench --precision`` does
+with ours; the embedding benches stay float32 in both implementations and say so.
+
 Timing: ``--warmup`` untimed iterations (default 3, with --quick 1), then ``--iters`` timed ones
 (default 10, with --quick 3); with --config base, benches at batch 32 use 1 and 3. Each
 iteration is timed with time.perf_counter() (on cuda after torch.cuda.synchronize()), and the
@@ -44,6 +50,7 @@ a flat object with exactly these keys:
   threads         torch.get_num_threads() (set from --threads, default 2)
   bench           "embedding_forward" | "embedding_backward" | "inference" | "train_step"
   variant         "proj" | "add" | "pool" | "emb" | "bpe"
+  precision       "f32" | "bf16" | "f16" (the embedding benches: always "f32")
   batch_size      B
   seq_len         L
   seconds         median seconds per iteration
@@ -85,6 +92,7 @@ SEQ_LEN = 128
 EMBEDDING_BATCH = 32
 INFERENCE_BATCHES = (1, 32)
 TRAIN_BATCH = 16
+PRECISIONS = {"f32": None, "bf16": torch.bfloat16, "f16": torch.float16}
 
 
 # --------------------------------------------------------------------------
@@ -226,6 +234,12 @@ class Suite:
             return min(self.args.warmup, 1), min(self.args.iters, 3)
         return self.args.warmup, self.args.iters
 
+    def autocast(self) -> torch.autocast:
+        """Autocast to --precision's dtype (a no-op for f32)."""
+        dtype = PRECISIONS[self.args.precision]
+        return torch.autocast(self.device.type, dtype=dtype or torch.bfloat16,
+                              enabled=dtype is not None)
+
     def run(self, bench: str, variant: str, batch: int,
             setup: Callable[[], tuple[Callable[[], None], Callable[[], None] | None]]) -> None:
         """Resets the peak, builds the bench with `setup` (which returns the step and the
@@ -239,7 +253,9 @@ class Suite:
         seconds = statistics.median(times)
         self.records.append({
             **self.common,
-            "bench": bench, "variant": variant, "batch_size": batch, "seq_len": SEQ_LEN,
+            "bench": bench, "variant": variant,
+            "precision": "f32" if bench.startswith("embedding_") else self.args.precision,
+            "batch_size": batch, "seq_len": SEQ_LEN,
             "seconds": seconds, "tokens_per_s": batch * SEQ_LEN / seconds,
             "peak_rss_mib": peak, "iterations": len(times),
         })
@@ -275,7 +291,7 @@ class Suite:
             mask, inputs = make_inputs(variant, batch, SEQ_LEN, self.device)
 
             def step() -> None:
-                with torch.inference_mode():
+                with torch.inference_mode(), self.autocast():
                     encoder(mask, **inputs)
             return step, None
         self.run("inference", variant, batch, setup)
@@ -294,14 +310,19 @@ class Suite:
                                      {"params": no_decay, "weight_decay": 0.0}],
                                     lr=1e-4, eps=1e-8)
             loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+            scaler = torch.amp.GradScaler(self.device.type,
+                                          enabled=self.args.precision == "f16")
 
             def step() -> None:
-                logits = model(mask, **inputs)["pretrain_logits"]
-                loss = loss_fn(logits.reshape(-1, 3), labels.reshape(-1))
+                with self.autocast():
+                    logits = model(mask, **inputs)["pretrain_logits"]
+                    loss = loss_fn(logits.reshape(-1, 3).float(), labels.reshape(-1))
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
+                scaler.step(opt)
+                scaler.update()
             return step, None
         self.run("train_step", variant, TRAIN_BATCH, setup)
 
@@ -317,6 +338,8 @@ def parse_args() -> argparse.Namespace:
                     help="comma-separated subset of " + ",".join(BENCHES) + " (default: all)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--precision", default="f32", choices=list(PRECISIONS),
+                    help="autocast dtype of inference and train_step (default f32: none)")
     ap.add_argument("--quick", action="store_true",
                     help="1 warm-up and 3 timed iterations instead of 3 and 10")
     ap.add_argument("--warmup", type=int, help="warm-up iterations (overrides --quick)")

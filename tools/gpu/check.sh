@@ -10,7 +10,10 @@
 #      carried in .gpu/corpus/: its positions/s against bench-step's tokens/s (the input
 #      pipeline's cost) and its real tokens/s;
 #   4. the same steps in PyTorch on the same GPU (f32 without and with TF32, bf16 autocast
-#      with fused AdamW), for the ratios.
+#      with fused AdamW), for the ratios;
+#   5. encoder inference at batch 1 and 32 (`hashformer bench` and tools/bench/torch_bench.py,
+#      `small` and `base`, f32 and bf16 on CUDA), reported by `bench-report` into
+#      $OUT/inference/ with the ratio against PyTorch in the same precision.
 # Results go to $OUT (default /tmp/gpu-check): one log per part and all JSON lines in
 # results.jsonl. A part whose binary is not in .gpu/ is skipped, so the parts can travel in
 # separate calls when both binaries are too big for one.
@@ -101,6 +104,26 @@ for spec in "small 16 proj off f32" "base 32 proj off f32" "base 32 bpe off f32"
     >> "$results" 2>> "$OUT/torch.log" \
     || echo "torch $spec failed ($?)" | tee -a "$OUT/check.log"
 done
+
+step "inference (ours and PyTorch on CUDA, f32 and bf16)"
+inference=()
+for precision in f32 bf16; do
+  file="$OUT/inference-ours-$precision.json"
+  timeout 180 .gpu/run/hashformer bench --backend cuda --configs small,base \
+    --benches inference --precision "$precision" --out "$file" 2>> "$OUT/bench.log" \
+    && inference+=("$file") || echo "bench inference $precision failed ($?)" | tee -a "$OUT/check.log"
+  for config in small base; do
+    file="$OUT/inference-torch-$config-$precision.json"
+    timeout 120 python3 tools/bench/torch_bench.py --device cuda --config "$config" \
+      --benches inference --variants proj,bpe --precision "$precision" > "$file" \
+      2>> "$OUT/torch.log" && inference+=("$file") \
+      || echo "torch inference $config $precision failed ($?)" | tee -a "$OUT/check.log"
+  done
+done
+if [ ${#inference[@]} -gt 0 ]; then
+  .gpu/run/hashformer bench-report "${inference[@]}" --out "$OUT/inference" \
+    > "$OUT/inference.log" 2>&1 && cat "$OUT/inference/bench.md" >> "$OUT/check.log"
+fi
 
 step "summary"
 python3 - "$results" <<'PY' | tee "$OUT/summary.txt"

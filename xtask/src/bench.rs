@@ -58,7 +58,27 @@ struct BenchOptions {
     benches: Option<String>,
     backends: Vec<String>,
     configs: Vec<String>,
+    /// The encoder's compute types (`f32`, `bf16`, `f16`); each is its own runner.
+    precisions: Vec<String>,
     out: PathBuf,
+}
+
+impl BenchOptions {
+    /// The `--benches` list of a run in `precision`, or `None` for all of them; `Some("")`
+    /// when nothing is left. Half precisions run inference and the training step only: the
+    /// hashing and embedding benches compute in f32 whatever the encoder does, so the f32
+    /// run measures them.
+    fn benches_in(&self, precision: &str) -> Option<String> {
+        if precision == "f32" {
+            return self.benches.clone();
+        }
+        let asked = self.benches.as_deref().unwrap_or("inference,train_step");
+        let half: Vec<&str> = asked
+            .split(',')
+            .filter(|b| matches!(*b, "inference" | "train_step"))
+            .collect();
+        Some(half.join(","))
+    }
 }
 
 /// The benches `--benches` may name: `hashformer bench`'s (PyTorch has all but `hashing`).
@@ -77,6 +97,7 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
         benches: None,
         backends: vec!["cpu".into()],
         configs: vec!["tiny".into(), "small".into()],
+        precisions: vec!["f32".into()],
         out: PathBuf::from("docs/bench"),
     };
     let mut rounds_given = false;
@@ -101,14 +122,18 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
                 };
             }
             "--benches" => options.benches = Some(list("--benches", &BENCHES)?.join(",")),
-            "--backends" => options.backends = list("--backends", &["cpu", "wgpu", "vulkan", "cuda"])?,
+            "--backends" => {
+                options.backends = list("--backends", &["cpu", "wgpu", "vulkan", "cuda"])?
+            }
             "--configs" => options.configs = list("--configs", &["tiny", "small", "base"])?,
+            "--precisions" => options.precisions = list("--precisions", &["f32", "bf16", "f16"])?,
             "--out" => {
                 options.out = PathBuf::from(it.next().context("--out needs a value")?);
             }
             other => bail!(
                 "unknown argument {other:?}; usage: cargo xtask bench [--quick] [--rounds 3] \
-                 [--benches {}] [--backends cpu,wgpu,vulkan,cuda] [--configs tiny,small,base] [--out docs/bench]",
+                 [--benches {}] [--backends cpu,wgpu,vulkan,cuda] [--configs tiny,small,base] \
+                 [--precisions f32,bf16,f16] [--out docs/bench]",
                 BENCHES.join(",")
             ),
         }
@@ -121,8 +146,8 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
 
 /// `cargo xtask bench`: `hashformer bench` on each backend (built with its feature), the same
 /// benches in PyTorch (`tools/bench/torch_bench.py`: CPU, and CUDA when a GPU backend is asked
-/// for and PyTorch sees one), then `hashformer bench-report` into `--out` (JSON, Markdown,
-/// PNG charts). Ours and PyTorch take turns `--rounds` times (3 by default, 1 with `--quick`
+/// for and PyTorch sees one), each in every `--precisions` (default f32; PyTorch's half runs
+/// use autocast), then `hashformer bench-report` into `--out` (JSON, Markdown, PNG charts). Ours and PyTorch take turns `--rounds` times (3 by default, 1 with `--quick`
 /// unless given), so that a shared machine's drift hits both alike; the report takes the
 /// median of the round-by-round ratios.
 ///
@@ -148,12 +173,14 @@ pub fn backends(root: &Path, args: &[String]) -> Result<()> {
     let mut inputs = Vec::new();
     for round in 1..=options.rounds {
         eprintln!("== round {round} of {}", options.rounds);
-        for (backend, binary) in options.backends.iter().zip(&binaries) {
-            inputs.push(runs.hashformers(backend, binary, round)?);
-        }
-        for device in &devices {
-            for config in &options.configs {
-                inputs.extend(runs.pytorch(&python, device, config, round)?);
+        for precision in &options.precisions {
+            for (backend, binary) in options.backends.iter().zip(&binaries) {
+                inputs.extend(runs.hashformers(backend, binary, round, precision)?);
+            }
+            for device in &devices {
+                for config in &options.configs {
+                    inputs.extend(runs.pytorch(&python, device, config, round, precision)?);
+                }
             }
         }
     }
@@ -205,64 +232,87 @@ struct Runs<'a> {
 }
 
 impl Runs<'_> {
-    /// `hashformer bench` on `backend` in round `round`; its records file.
-    fn hashformers(&self, backend: &str, binary: &Path, round: usize) -> Result<PathBuf> {
-        let file = self
-            .scratch
-            .join(format!("hashformers-{backend}-round{round}.json"));
+    /// `hashformer bench` on `backend` in `precision` in round `round`; its records file
+    /// (`None` when no asked bench runs in that precision).
+    fn hashformers(
+        &self,
+        backend: &str,
+        binary: &Path,
+        round: usize,
+        precision: &str,
+    ) -> Result<Option<PathBuf>> {
+        let file = self.scratch.join(format!(
+            "hashformers-{backend}-{precision}-round{round}.json"
+        ));
         let mut args: Vec<String> = vec![
             "--backend".into(),
             backend.to_owned(),
             "--configs".into(),
             self.options.configs.join(","),
+            "--precision".into(),
+            precision.to_owned(),
             "--out".into(),
             file.to_string_lossy().into_owned(),
         ];
         if self.options.quick {
             args.push("--quick".into());
         }
-        if let Some(benches) = &self.options.benches {
-            args.extend(["--benches".into(), benches.clone()]);
+        match self.options.benches_in(precision) {
+            Some(benches) if benches.is_empty() => return Ok(None),
+            Some(benches) => args.extend(["--benches".into(), benches]),
+            None => {}
         }
         let mut cmd = crate::cli::built_command(self.root, binary, "bench", &args);
         cmd.env("RAYON_NUM_THREADS", self.threads.to_string());
-        eprintln!("== hashformers on {backend}");
+        eprintln!("== hashformers on {backend}, {precision}");
         let status = cmd.status().context("running cargo")?;
         if !status.success() {
-            bail!("hashformer bench --backend {backend} failed ({status})");
+            bail!("hashformer bench --backend {backend} --precision {precision} failed ({status})");
         }
-        Ok(file)
+        Ok(Some(file))
     }
 
-    /// `tools/bench/torch_bench.py` of `config` on `device` in round `round`; its records
-    /// file, or `None` (with
-    /// a note) when the PyTorch bench fails.
+    /// `tools/bench/torch_bench.py` of `config` on `device` in `precision` in round `round`;
+    /// its records file, or `None` when no asked bench runs in that precision, or (with a
+    /// note) when the PyTorch bench fails.
     fn pytorch(
         &self,
         python: &Path,
         device: &str,
         config: &str,
         round: usize,
+        precision: &str,
     ) -> Result<Option<PathBuf>> {
-        let file = self
-            .scratch
-            .join(format!("pytorch-{device}-{config}-round{round}.json"));
+        let file = self.scratch.join(format!(
+            "pytorch-{device}-{config}-{precision}-round{round}.json"
+        ));
         let mut cmd = Command::new(python);
         cmd.arg(self.root.join("tools/bench/torch_bench.py"))
-            .args(["--config", config, "--device", device, "--threads"])
+            .args([
+                "--config",
+                config,
+                "--device",
+                device,
+                "--precision",
+                precision,
+            ])
+            .arg("--threads")
             .arg(self.threads.to_string())
             .current_dir(self.root);
         if self.options.quick {
             cmd.arg("--quick");
         }
-        if let Some(benches) = &self.options.benches {
-            let theirs: Vec<&str> = benches.split(',').filter(|b| *b != "hashing").collect();
+        if let Some(benches) = &self.options.benches_in(precision) {
+            let theirs: Vec<&str> = benches
+                .split(',')
+                .filter(|b| !b.is_empty() && *b != "hashing")
+                .collect();
             if theirs.is_empty() {
                 return Ok(None);
             }
             cmd.args(["--benches", &theirs.join(",")]);
         }
-        eprintln!("== PyTorch on {device}, {config}");
+        eprintln!("== PyTorch on {device}, {config}, {precision}");
         let out = cmd
             .stderr(std::process::Stdio::inherit())
             .output()
@@ -335,6 +385,27 @@ mod tests {
             assert!(parse_bench(&strings(&["--rounds", bad])).is_err(), "{bad}");
         }
         assert!(parse_bench(&strings(&["--backends", "tpu"])).is_err());
+        assert_eq!(parse_bench(&[]).unwrap().precisions, ["f32"]);
+        let half = parse_bench(&strings(&["--precisions", "f32,bf16"])).unwrap();
+        assert_eq!(half.precisions, ["f32", "bf16"]);
+        assert_eq!(half.benches_in("f32"), None);
+        assert_eq!(
+            half.benches_in("bf16").as_deref(),
+            Some("inference,train_step")
+        );
+        assert_eq!(
+            some.benches_in("f16").as_deref(),
+            Some("inference,train_step")
+        );
+        let hashing = parse_bench(&strings(&["--benches", "hashing,inference"])).unwrap();
+        assert_eq!(
+            hashing.benches_in("f32").as_deref(),
+            Some("hashing,inference")
+        );
+        assert_eq!(hashing.benches_in("bf16").as_deref(), Some("inference"));
+        let embeddings = parse_bench(&strings(&["--benches", "embedding_forward"])).unwrap();
+        assert_eq!(embeddings.benches_in("bf16").as_deref(), Some(""));
+        assert!(parse_bench(&strings(&["--precisions", "f64"])).is_err());
         assert!(parse_bench(&strings(&["--configs"])).is_err());
         assert!(parse_bench(&strings(&["--fast"])).is_err());
     }

@@ -12,15 +12,16 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use clap::Args;
 use hashformer_hashing::{LshHasher, Md5Hasher, RobertaBpe, Words};
-use hashformer_model::HashformerConfig;
+use hashformer_model::{HashformerConfig, Precision};
 use hashformer_train::timing::{
     time_embeddings, time_inference, time_train_steps, Passes, Timings,
 };
+use hashformer_train::PretrainConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, PrecisionArg};
 use crate::bench_step::step_config;
 use crate::data::data_root;
 use crate::pretrain::{model_config_for, Size};
@@ -43,6 +44,11 @@ pub struct Record {
     pub bench: String,
     /// The embedding variant (`md5`/`lsh` for hashing).
     pub variant: String,
+    /// The encoder's compute type: `f32`, `bf16` or `f16` (PyTorch: autocast's). Hashing and
+    /// the embedding layer run in `f32` whatever the run asks, and their records say so.
+    /// Records written before this field existed were all `f32`.
+    #[serde(default = "f32_name")]
+    pub precision: String,
     /// Sequences per pass (texts for hashing).
     pub batch_size: usize,
     /// Tokens per sequence (0 for hashing).
@@ -55,6 +61,11 @@ pub struct Record {
     pub peak_rss_mib: Option<f64>,
     /// Timed passes.
     pub iterations: usize,
+}
+
+/// What records without a precision were measured in.
+fn f32_name() -> String {
+    Precision::F32.name().to_owned()
 }
 
 /// Arguments of `hashformer bench`.
@@ -82,6 +93,10 @@ pub struct BenchArgs {
         default_value = "hashing,embedding_forward,embedding_backward,inference,train_step"
     )]
     benches: Vec<BenchKind>,
+    /// The encoder's compute precision for inference and the training step (f32 master
+    /// weights; f16 with loss scaling); hashing and the embedding layer stay f32.
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
     /// Fewer iterations (a smoke run, not a measurement).
     #[arg(long)]
     quick: bool,
@@ -169,6 +184,7 @@ impl Recorder {
                 threads,
                 bench: String::new(),
                 variant: String::new(),
+                precision: f32_name(),
                 batch_size: 0,
                 seq_len: 0,
                 seconds: 0.0,
@@ -205,10 +221,11 @@ impl Recorder {
             ..self.base.clone()
         };
         eprintln!(
-            "{:>7} {:<18} {:<5} {:>3}×{:<3} {:>10.3} ms {:>12.0} tok/s",
+            "{:>7} {:<18} {:<5} {:<4} {:>3}×{:<3} {:>10.3} ms {:>12.0} tok/s",
             record.config,
             bench,
             variant,
+            record.precision,
             batch_size,
             seq_len,
             seconds * 1e3,
@@ -254,6 +271,8 @@ fn time_hashing(
 /// An unavailable backend, a failing bench, an unwritable output.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let device = args.backend.device()?;
+    let precision = Precision::from(args.precision);
+    precision.check_device(&device).context("--precision")?;
     let (warmup, iterations) = if args.quick { (1, 3) } else { (3, 10) };
     let mut recorder = Recorder::new(args.backend, thread_count());
     let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -271,6 +290,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let models = ModelBench {
             size,
             device: &device,
+            precision,
             warmup,
             iterations,
         };
@@ -339,6 +359,8 @@ fn bench_hashing(recorder: &mut Recorder, quick: bool, iterations: usize) -> Res
 struct ModelBench<'a> {
     size: Size,
     device: &'a Device,
+    /// The encoder's compute type for inference and training (the embeddings run in f32).
+    precision: Precision,
     warmup: usize,
     iterations: usize,
 }
@@ -372,6 +394,7 @@ impl ModelBench<'_> {
         rng: &mut ChaCha8Rng,
     ) -> Result<()> {
         let (batch, len) = (32, SEQ_LEN);
+        recorder.base.precision = f32_name();
         for &variant in variants {
             let c = self.config(variant);
             for kind in &passes {
@@ -411,6 +434,7 @@ impl ModelBench<'_> {
     ) -> Result<()> {
         let c = self.config(variant);
         let len = SEQ_LEN;
+        recorder.base.precision = self.precision.name().to_owned();
         for b in [1, 32] {
             recorder.measure(
                 "inference",
@@ -418,7 +442,16 @@ impl ModelBench<'_> {
                 b,
                 len,
                 (b * len) as f64,
-                || Ok(time_inference(&c, self.device, self.passes(b, len), rng)?),
+                || {
+                    let passes = self.passes(b, len);
+                    Ok(time_inference(
+                        &c,
+                        self.precision,
+                        self.device,
+                        passes,
+                        rng,
+                    )?)
+                },
             )?;
         }
         Ok(())
@@ -427,7 +460,11 @@ impl ModelBench<'_> {
     /// One pre-training step of `variant` at 16 × 128.
     fn train_step(&self, recorder: &mut Recorder, variant: VariantArg) -> Result<()> {
         let len = SEQ_LEN;
-        let step = step_config(self.config(variant), 16, len, 1);
+        let step = PretrainConfig {
+            precision: self.precision,
+            ..step_config(self.config(variant), 16, len, 1)
+        };
+        recorder.base.precision = self.precision.name().to_owned();
         recorder.measure(
             "train_step",
             &name(variant),

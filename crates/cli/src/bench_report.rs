@@ -29,14 +29,18 @@ struct RecordFile {
     records: Vec<Record>,
 }
 
-/// `hashformers cpu`, `PyTorch cpu`: who ran it where.
+/// `hashformers cpu`, `PyTorch cuda bf16`: who ran it where, and in which precision when
+/// not `f32`.
 fn runner(r: &Record) -> String {
     let who = if r.implementation.starts_with("PyTorch") {
         "PyTorch"
     } else {
         "hashformers"
     };
-    format!("{who} {}", r.backend)
+    match r.precision.as_str() {
+        "f32" => format!("{who} {}", r.backend),
+        half => format!("{who} {} {half}", r.backend),
+    }
 }
 
 /// Which record to look up: who ran it, and what it measured.
@@ -95,12 +99,17 @@ fn mib(r: Option<&Record>) -> String {
         .map_or("—".into(), |m| format!("{m:.0}"))
 }
 
-/// The PyTorch runner to compare a hashformers runner with: CPU with CPU, GPUs with CUDA.
-fn reference_runner(ours: &str) -> &'static str {
-    if ours.ends_with(" cpu") {
-        "PyTorch cpu"
-    } else {
-        "PyTorch cuda"
+/// The PyTorch runner to compare a hashformers runner with: CPU with CPU, GPUs with CUDA,
+/// each in the same precision.
+fn reference_runner(ours: &str) -> String {
+    let mut words = ours.split(' ').skip(1);
+    let device = match words.next() {
+        Some("cpu") => "cpu",
+        _ => "cuda",
+    };
+    match words.next() {
+        Some(half) => format!("PyTorch {device} {half}"),
+        None => format!("PyTorch {device}"),
     }
 }
 
@@ -238,8 +247,9 @@ fn vs_pytorch(all: &[Record], key: &Key) -> String {
     if !key.runner.starts_with("hashformers") {
         return "1×".into();
     }
+    let reference_name = reference_runner(key.runner);
     let reference = Key {
-        runner: reference_runner(key.runner),
+        runner: &reference_name,
         ..*key
     };
     bench_rounds::ratio(&rounds(all, key), &rounds(all, &reference))

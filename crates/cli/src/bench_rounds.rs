@@ -9,13 +9,14 @@ use hashformer_report::median;
 use crate::bench::Record;
 
 /// Whether `a` and `b` are rounds of one measurement: the same implementation, backend,
-/// config, bench, variant and shape.
+/// config, bench, variant, precision and shape.
 pub(crate) fn same_measurement(a: &Record, b: &Record) -> bool {
     a.implementation == b.implementation
         && a.backend == b.backend
         && a.config == b.config
         && a.bench == b.bench
         && a.variant == b.variant
+        && a.precision == b.precision
         && a.batch_size == b.batch_size
         && a.seq_len == b.seq_len
 }
@@ -100,6 +101,7 @@ mod tests {
             threads: 2,
             bench: "train_step".into(),
             variant: "proj".into(),
+            precision: "f32".into(),
             batch_size: 16,
             seq_len: 128,
             seconds,
@@ -131,6 +133,12 @@ mod tests {
             ..records[0].clone()
         };
         assert_eq!(merge(&[records[0].clone(), other]).len(), 2);
+        // So is another precision.
+        let half = Record {
+            precision: "bf16".into(),
+            ..records[0].clone()
+        };
+        assert_eq!(merge(&[records[0].clone(), half]).len(), 2);
     }
 
     #[test]

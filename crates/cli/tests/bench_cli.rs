@@ -46,6 +46,7 @@ fn a_quick_bench_reports_against_pytorch_records() {
         ] {
             assert!(r[key].is_string(), "{key} in {r}");
         }
+        assert_eq!(r["precision"], "f32", "{r}");
         let (s, t) = (
             r["seconds"].as_f64().unwrap(),
             r["tokens_per_s"].as_f64().unwrap(),
@@ -123,4 +124,87 @@ fn a_quick_bench_reports_against_pytorch_records() {
         let bytes = std::fs::read(report.join(png)).unwrap();
         assert_eq!(&bytes[1..4], b"PNG", "{png}");
     }
+}
+
+#[test]
+fn a_half_precision_bench_is_compared_with_pytorch_in_the_same_precision() {
+    let dir = TempDir::new("bench-bf16");
+    let ours = dir.join("ours.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .args([
+            "bench",
+            "--configs",
+            "tiny",
+            "--benches",
+            "embedding_forward,inference,train_step",
+            "--variants",
+            "proj",
+            "--precision",
+            "bf16",
+            "--quick",
+            "--out",
+        ])
+        .arg(&ours)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Value = serde_json::from_str(&std::fs::read_to_string(&ours).unwrap()).unwrap();
+    let records = records["records"].as_array().unwrap().clone();
+    assert_eq!(records.len(), 1 + 6, "{records:?}");
+    for r in &records {
+        // The embedding layer runs in f32 whatever the encoder computes in.
+        let expected = if r["bench"] == "embedding_forward" {
+            "f32"
+        } else {
+            "bf16"
+        };
+        assert_eq!(r["precision"], expected, "{r}");
+    }
+    let train = records
+        .iter()
+        .find(|r| r["bench"] == "train_step" && r["variant"] == "proj")
+        .unwrap();
+
+    // PyTorch in bf16 at half our speed, in f32 at our speed, and an f32 record written before
+    // records had a precision: ours in bf16 is compared with the bf16 one only.
+    let torch = |precision: Option<&str>, factor: f64| {
+        let mut r = train.clone();
+        r["implementation"] = json!("PyTorch 2.15.0 eager");
+        r["seconds"] = json!(train["seconds"].as_f64().unwrap() * factor);
+        r["tokens_per_s"] = json!(train["tokens_per_s"].as_f64().unwrap() / factor);
+        match precision {
+            Some(p) => r["precision"] = json!(p),
+            None => drop(r.as_object_mut().unwrap().remove("precision")),
+        }
+        r
+    };
+    let torch_file = dir.join("torch.json");
+    let theirs = [torch(Some("bf16"), 2.0), torch(None, 1.0)];
+    std::fs::write(&torch_file, json!({ "records": theirs }).to_string()).unwrap();
+    let report = dir.join("report");
+    let out = Command::new(env!("CARGO_BIN_EXE_hashformer"))
+        .arg("bench-report")
+        .args([&ours, &torch_file])
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(report.join("bench.md")).unwrap();
+    // The first such row is the training step's (the inference rows follow).
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| proj | hashformers cpu bf16 |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(row.contains(" 2.00× "), "{row}");
+    assert!(md.contains("| proj | PyTorch cpu bf16 |"), "{md}");
+    assert!(md.contains("| proj | PyTorch cpu |"), "{md}");
 }

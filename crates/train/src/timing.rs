@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use hashformer_hashing::{HashSequence, IdSequence, Signature, SpecialToken};
-use hashformer_model::{EncodedBatch, HashformerConfig};
+use hashformer_model::{EncodedBatch, HashformerConfig, Precision};
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -155,19 +155,23 @@ pub fn time_embeddings(
 }
 
 /// The encoder (embeddings + transformer, no head) of `config` without autodiff or dropout,
-/// on a synthetic `passes.batch × passes.len` input: inference latency, the output read back each time.
+/// computing in `precision`, on a synthetic `passes.batch × passes.len` input: inference
+/// latency, the output read back each time.
 ///
 /// # Errors
-/// An invalid config, a failing device sync.
+/// An invalid config, a precision the device does not compute in, a failing device sync.
 pub fn time_inference(
     config: &HashformerConfig,
+    precision: Precision,
     device: &Device,
     passes: Passes,
     rng: &mut impl Rng,
 ) -> Result<Timings> {
     config.validate()?;
+    precision.check_device(device)?;
     let input = synthetic_batch(config, passes.batch, passes.len, rng);
-    let model = config.init_model(device);
+    let mut model = config.init_model(device);
+    model.precision = precision;
     let input = input.to_input(device);
     time(passes, device, || {
         drop(model.forward(input.clone()).into_data());
@@ -317,8 +321,10 @@ mod tests {
             let (fwd, bwd) = (fwd.unwrap(), bwd.unwrap());
             assert_eq!((fwd.seconds.len(), bwd.seconds.len()), (2, 2));
             assert!(fwd.median() > 0.0 && bwd.median() > 0.0);
-            let inf = time_inference(&config, &device, passes(1, 8, 0, 3), &mut rng).unwrap();
-            assert_eq!(inf.seconds.len(), 3);
+            for precision in [Precision::F32, Precision::Bf16] {
+                let inf = time_inference(&config, precision, &device, passes(1, 8, 0, 3), &mut rng);
+                assert_eq!(inf.unwrap().seconds.len(), 3);
+            }
         }
         let batch = synthetic_batch(
             &HashformerConfig::tiny(Variant::Emb(HashKind::Md5)),
