@@ -7,8 +7,11 @@
 #
 # Fine-tunes $STUDY_DIR/NAME/model (default ~/runs/study) with the reference's recipe
 # (`hashformer glue` defaults: lr 1e-4, batch 32, 3 epochs, cosine with restarts) into
-# $STUDY_DIR/glue/NAME, one thread (two jobs use the two cores). With --scratch the
-# encoder starts from random weights instead (the controls) and NAME only names the output.
+# $STUDY_DIR/glue/NAME, one thread (two jobs use the two cores). MODEL=RUN fine-tunes the
+# run RUN's model instead, so that one model's tasks can be split over two jobs
+# (`MODEL=bpe-lr5e-4-s1 tools/study/glue.sh bpe-lr5e-4-s1-sst2 sst2 3`; `hashformer
+# glue-merge` joins them). With --scratch the encoder starts from random weights instead (the
+# controls) and NAME only names the output.
 # A rerun into the same directory skips the task seeds already finished, so a job stopped
 # between sessions loses at most the task seed it was in. BIN picks the binary (default: the
 # workspace's dev build).
@@ -22,7 +25,7 @@ export HASHFORMER_DATA="${HASHFORMER_DATA:-$here/../shared/data}" RAYON_NUM_THRE
 model=()
 case " $* " in
   *" --scratch "*) ;;
-  *) model=(--model "$dir/$name/model") ;;
+  *) model=(--model "$dir/${MODEL:-$name}/model") ;;
 esac
 mkdir -p "$dir/glue"
 exec "$bin" glue "${model[@]}" --tasks "$tasks" --seeds "$seeds" --quiet \
