@@ -13,8 +13,13 @@
 # glue-merge` joins them). With --scratch the encoder starts from random weights instead (the
 # controls) and NAME only names the output.
 # A rerun into the same directory skips the task seeds already finished, so a job stopped
-# between sessions loses at most the task seed it was in. BIN picks the binary (default: the
-# workspace's dev build).
+# between sessions loses at most the task seed it was in. When the job ends, its merged
+# results (results.json and results.md) are copied to docs/results/study/NAME.{json,md} in
+# the work tree, which survives a lost machine where ~/runs may not (docs/results.md,
+# "Ledger"). BIN picks the binary (default: the workspace's dev build).
+# The body is one brace group, so bash reads all of it before running it: editing this file
+# while a run uses it cannot change what that run does next.
+{
 set -euo pipefail
 name=$1 tasks=$2 seeds=$3
 shift 3
@@ -27,6 +32,9 @@ case " $* " in
   *" --scratch "*) ;;
   *) model=(--model "$dir/${MODEL:-$name}/model") ;;
 esac
-mkdir -p "$dir/glue"
-exec "$bin" glue "${model[@]}" --tasks "$tasks" --seeds "$seeds" --quiet \
+mkdir -p "$dir/glue" "$here/docs/results/study"
+"$bin" glue "${model[@]}" --tasks "$tasks" --seeds "$seeds" --quiet \
   --out "$dir/glue/$name" "$@" >>"$dir/glue/$name.log" 2>&1
+cp "$dir/glue/$name/results.json" "$here/docs/results/study/$name.json"
+cp "$dir/glue/$name/results.md" "$here/docs/results/study/$name.md"
+}

@@ -9,8 +9,13 @@
 # evaluation and a checkpoint every 500 steps, one thread (two runs use the two cores).
 # The run lives in $STUDY_DIR/NAME (default ~/runs/study), outside the work tree; a second
 # call with the same NAME resumes it from its newest checkpoint. It stops cleanly after
-# MINUTES (keep them inside the session). BIN picks the binary (default: the workspace's
-# dev build; build it first with `cargo build -p hashformer-cli`).
+# MINUTES (keep them inside the session). Whenever the run stops, its metrics are thinned
+# into docs/pretraining/study/NAME.metrics.jsonl (tools/study/thin.py), in the work tree,
+# which survives a lost machine where ~/runs may not. BIN picks the binary (default: the
+# workspace's dev build; build it first with `cargo build -p hashformer-cli`).
+# The body is one brace group, so bash reads all of it before running it: editing this file
+# while a run uses it cannot change what that run does next.
+{
 set -euo pipefail
 name=$1 minutes=$2
 shift 2
@@ -22,6 +27,10 @@ out="$dir/$name"
 resume=()
 if compgen -G "$out/checkpoints/step-*" >/dev/null; then resume=(--resume); fi
 mkdir -p "$dir"
-exec "$bin" pretrain --config small --steps "${STEPS:-36000}" --lr "${LR:-5e-4}" --eval-every 500 --eval-batches 16 \
+status=0
+"$bin" pretrain --config small --steps "${STEPS:-36000}" --lr "${LR:-5e-4}" --eval-every 500 --eval-batches 16 \
   --checkpoint-every 500 --keep-checkpoints 2 --minutes "$minutes" --quiet --out "$out" \
-  "${resume[@]}" "$@" >>"$dir/$name.log" 2>&1
+  "${resume[@]}" "$@" >>"$dir/$name.log" 2>&1 || status=$?
+python3 "$here/tools/study/thin.py" "$name" >>"$dir/$name.log" 2>&1
+exit "$status"
+}
