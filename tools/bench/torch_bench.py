@@ -34,6 +34,9 @@ the inference and train_step benches under ``torch.autocast`` with that dtype (t
 weights and AdamW stay float32, the loss is taken in float32, and f16's step goes through a
 ``torch.amp.GradScaler``, unscaled before clipping), as ``hashformer bench --precision`` does
 with ours; the embedding benches stay float32 in both implementations and say so.
+``--tf32 on`` lets float32 matrix products on CUDA use TF32 tensor cores (PyTorch's default is
+off), as Burn 0.22.1's CUDA matmul always does on Ampere and newer (docs/backends.md); the
+implementation string then ends in ", TF32".
 
 Timing: ``--warmup`` untimed iterations (default 3, with --quick 1), then ``--iters`` timed ones
 (default 10, with --quick 3); with --config base, benches at batch 32 use 1 and 3. Each
@@ -43,7 +46,7 @@ median is reported.
 Output: one JSON object ``{"records": [...]}`` on stdout (progress goes to stderr), each record
 a flat object with exactly these keys:
 
-  implementation  "PyTorch <torch.__version__> eager"
+  implementation  "PyTorch <torch.__version__> eager" (", TF32" appended with --tf32 on)
   backend         "cpu" or "cuda"
   device          CPU model name from /proc/cpuinfo, or torch.cuda.get_device_name()
   config          "tiny" | "small" | "base"
@@ -220,7 +223,8 @@ class Suite:
         self.device = device
         self.memory = PeakMemory(device)
         self.common = {
-            "implementation": f"PyTorch {torch.__version__} eager",
+            "implementation": f"PyTorch {torch.__version__} eager"
+                              + (", TF32" if args.tf32 == "on" else ""),
             "backend": device.type,
             "device": device_name(device),
             "config": args.config,
@@ -340,6 +344,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--precision", default="f32", choices=list(PRECISIONS),
                     help="autocast dtype of inference and train_step (default f32: none)")
+    ap.add_argument("--tf32", default="off", choices=["off", "on"],
+                    help="TF32 for float32 matmuls on CUDA (PyTorch's default: off)")
     ap.add_argument("--quick", action="store_true",
                     help="1 warm-up and 3 timed iterations instead of 3 and 10")
     ap.add_argument("--warmup", type=int, help="warm-up iterations (overrides --quick)")
@@ -371,6 +377,8 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32 == "on"
+    torch.backends.cudnn.allow_tf32 = args.tf32 == "on"
     suite = Suite(args, torch.device(args.device))
     encoder_variants = [v for v in args.variants if v in ENCODER_VARIANTS]
     if "embedding_forward" in args.benches:

@@ -114,7 +114,8 @@ for precision in f32 bf16; do
     && inference+=("$file") || echo "bench inference $precision failed ($?)" | tee -a "$OUT/check.log"
   for config in small base; do
     file="$OUT/inference-torch-$config-$precision.json"
-    timeout 120 python3 tools/bench/torch_bench.py --device cuda --config "$config" \
+    # Ours multiplies f32 in TF32 on this GPU (docs/backends.md), so PyTorch's f32 does too.
+    timeout 120 python3 tools/bench/torch_bench.py --device cuda --config "$config" --tf32 on \
       --benches inference --variants proj,bpe --precision "$precision" > "$file" \
       2>> "$OUT/torch.log" && inference+=("$file") \
       || echo "torch inference $config $precision failed ($?)" | tee -a "$OUT/check.log"
