@@ -17,6 +17,7 @@ mod glue;
 mod glue_compare;
 mod hash;
 mod inference;
+mod interrupt;
 mod outputs;
 mod pretrain;
 mod pretrain_compare;
@@ -58,7 +59,8 @@ gets it. `hashformer <COMMAND> --help` describes each command's options.";
 #[derive(Subcommand)]
 enum Command {
     /// Pre-train a HashFormer (or the BPE baseline) on a text corpus with Shuffle+Random,
-    /// resumable, with progress, JSONL metrics and a PNG plot in the run directory.
+    /// resumable, with progress, JSONL metrics and a PNG plot in the run directory. Ctrl-C (or
+    /// SIGTERM) stops after the step under way with a checkpoint; a second one exits at once.
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Compare pre-training runs at one step: a table ranked by held-out loss (accuracy above
     /// the majority rate, recall per class) and a chart of their held-out curves.

@@ -3,6 +3,8 @@
 //! resumable checkpoints in the run directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -206,11 +208,13 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
     let corpus = prepared_corpus(args)?;
     let encoder = TextEncoder::new(&config.model, config.max_length, bpe)
         .context("building the text encoder")?;
+    let stop = crate::interrupt::stop_on_signal()?;
     let options = RunOptions {
         time_limit: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         resume: args.resume,
         overwrite: args.overwrite,
         stop_after: args.stop_after,
+        stop: Some(Arc::clone(&stop)),
     };
     let mut progress = Progress::new(args.quiet);
     let summary = pretrain(
@@ -224,7 +228,8 @@ pub fn run(args: &PretrainArgs) -> Result<()> {
     )
     .with_context(|| format!("pre-training into {}", args.out.display()))?;
     progress.finish();
-    print_summary(&summary, config.steps, args.stop_after);
+    let interrupted = stop.load(Ordering::SeqCst);
+    print_summary(&summary, config.steps, args.stop_after, interrupted);
     Ok(())
 }
 
@@ -284,10 +289,11 @@ fn pretrain_config(args: &PretrainArgs, model: HashformerConfig) -> PretrainConf
 }
 
 /// The closing line: how the run ended, at which of `steps`, and where the model is.
-fn print_summary(summary: &RunSummary, steps: u64, stop_after: Option<u64>) {
+fn print_summary(summary: &RunSummary, steps: u64, stop_after: Option<u64>, interrupted: bool) {
     let how = match (summary.finished, stop_after) {
         (true, _) => "finished",
         (false, Some(at)) if summary.step >= at => "stopped (--stop-after)",
+        (false, _) if interrupted => "stopped (interrupted; --resume continues)",
         (false, _) => "stopped (time limit)",
     };
     println!(

@@ -300,3 +300,84 @@ fn bench_step_reports_tokens_per_second() {
     assert_eq!(v["step_s"].as_array().unwrap().len(), 2);
     assert!(v["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
 }
+
+/// Kills the child process if the test fails before it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The first SIGTERM (as the first Ctrl-C) stops a run after the step under way, with a
+/// checkpoint at that step and exit status 0, and `--resume` continues from it.
+#[cfg(unix)]
+#[test]
+fn a_signal_stops_the_run_with_a_checkpoint_that_resumes() {
+    use std::time::{Duration, Instant};
+    let Some(data) = shared_data("corpus/enwiki-2014-wikiextractor") else {
+        return;
+    };
+    let dir = TempDir::new("pretrain-signal");
+    let out = dir.join("run");
+    let out_s = out.to_str().unwrap();
+    let mut args = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
+    args.extend(["--steps", "1000000", "--out", out_s]);
+    args.extend(SMOKE);
+    let (stdout, stderr) = (dir.join("stdout"), dir.join("stderr"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
+    cmd.args(&args)
+        .env("HASHFORMER_DATA", &data)
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    if let Some(cache) = hashformer_testkit::cache_beside_out(&args) {
+        cmd.env(hashformer_testkit::CACHE_VAR, cache);
+    }
+    let mut child = KillOnDrop(cmd.spawn().unwrap());
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+    let started = Instant::now();
+    // Training is under way once a training record is written.
+    while !read(&out.join("metrics.jsonl")).contains(r#""split":"train""#) {
+        assert!(child.0.try_wait().unwrap().is_none(), "{}", read(&stderr));
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no training record"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(420),
+            "no stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let printed = read(&stdout);
+    assert!(status.success(), "{status}: {}", read(&stderr));
+    let step: u64 = printed
+        .split("stopped (interrupted; --resume continues) at step ")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(out.join(format!("checkpoints/step-{step:08}")).is_dir());
+
+    let mut more = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
+    let until = (step + 2).to_string();
+    more.extend(["--steps", "1000000", "--stop-after", &until, "--out", out_s]);
+    more.extend(["--resume"]);
+    more.extend(SMOKE);
+    let (code, printed, stderr) = hashformer(&more, Some(&data));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(printed.contains(&format!("at step {until}/")), "{printed}");
+}

@@ -3,6 +3,8 @@
 //! the artefacts (metrics, plot, checkpoints, final model) are written.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use burn::prelude::*;
 use hashformer_corpus::{prepare, CorpusFormat, PrepareConfig};
@@ -220,6 +222,36 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run_exactly() {
         .filter(|r| r["split"] == "valid")
         .count();
     assert_eq!(valid, 2, "evaluations at steps 3 and 6");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A requested stop (the flag `hashformer pretrain` sets on Ctrl-C or SIGTERM) ends the run
+/// after the step under way, with a checkpoint, and a resume continues it exactly.
+#[test]
+fn a_requested_stop_checkpoints_and_the_resume_continues_exactly() {
+    let _guard = training_lock();
+    let dir = temp_dir("stop-flag");
+    let corpus = corpus(&dir);
+    let config = config(Variant::Proj(HashKind::Md5), SHUFFLE_RANDOM);
+    let whole = dir.join("whole");
+    run(&config, &corpus, &whole, &RunOptions::default()).unwrap();
+
+    let split = dir.join("split");
+    let first = RunOptions {
+        stop: Some(Arc::new(AtomicBool::new(true))),
+        ..RunOptions::default()
+    };
+    let summary = run(&config, &corpus, &split, &first).unwrap();
+    assert!(!summary.finished);
+    assert_eq!(summary.step, 1, "stops after the step under way");
+    assert!(split.join("checkpoints/step-00000001").is_dir());
+    let resume = RunOptions {
+        resume: true,
+        ..RunOptions::default()
+    };
+    assert!(run(&config, &corpus, &split, &resume).unwrap().finished);
+    assert_eq!(train_losses(&whole), train_losses(&split));
+    assert_same_weights(&whole.join("model"), &split.join("model"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

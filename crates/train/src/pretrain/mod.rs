@@ -31,6 +31,7 @@ mod run_dir;
 mod step;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -383,6 +384,11 @@ impl Training for PretrainRun<'_> {
         let limit = self.options.time_limit;
         limit.is_some_and(|limit| self.started.elapsed() >= limit)
             || self.options.stop_after.is_some_and(|stop| done >= stop)
+            || self
+                .options
+                .stop
+                .as_ref()
+                .is_some_and(|stop| stop.load(Ordering::SeqCst))
     }
 
     fn on_step(&mut self, done: u64, loss: f64) {

@@ -2,6 +2,8 @@
 //! log's records), the observer the CLI draws progress from, run options and the summary.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -94,6 +96,10 @@ pub struct RunOptions {
     pub overwrite: bool,
     /// Stop (with a checkpoint) after this step, e.g. to split a run into sessions.
     pub stop_after: Option<u64>,
+    /// Stop (with a checkpoint) after the step under way once this is set, from another
+    /// thread or a signal handler (`hashformer pretrain` sets it on Ctrl-C or SIGTERM);
+    /// resume continues.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// How a run ended.
