@@ -8,7 +8,8 @@ use std::process::Command;
 use hashformer_testkit::{capture, shared_data, TempDir};
 use serde_json::Value;
 
-fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
+/// `hashformer ARGS` with its cache beside `--out` and `HASHFORMER_DATA` set to `data`.
+fn command(args: &[&str], data: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
     cmd.args(args);
     if let Some(cache) = hashformer_testkit::cache_beside_out(args) {
@@ -17,7 +18,11 @@ fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
     if let Some(d) = data {
         cmd.env("HASHFORMER_DATA", d);
     }
-    capture(&mut cmd, None)
+    cmd
+}
+
+fn hashformer(args: &[&str], data: Option<&Path>) -> (i32, String, String) {
+    capture(&mut command(args, data), None)
 }
 
 fn records(run: &Path) -> Vec<Value> {
@@ -327,14 +332,9 @@ fn a_signal_stops_the_run_with_a_checkpoint_that_resumes() {
     args.extend(["--steps", "1000000", "--out", out_s]);
     args.extend(SMOKE);
     let (stdout, stderr) = (dir.join("stdout"), dir.join("stderr"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashformer"));
-    cmd.args(&args)
-        .env("HASHFORMER_DATA", &data)
-        .stdout(std::fs::File::create(&stdout).unwrap())
+    let mut cmd = command(&args, Some(&data));
+    cmd.stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap());
-    if let Some(cache) = hashformer_testkit::cache_beside_out(&args) {
-        cmd.env(hashformer_testkit::CACHE_VAR, cache);
-    }
     let mut child = KillOnDrop(cmd.spawn().unwrap());
     let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
     let started = Instant::now();
@@ -374,8 +374,15 @@ fn a_signal_stops_the_run_with_a_checkpoint_that_resumes() {
 
     let mut more = vec!["pretrain", "--variant", "proj", "--config", "tiny"];
     let until = (step + 2).to_string();
-    more.extend(["--steps", "1000000", "--stop-after", &until, "--out", out_s]);
-    more.extend(["--resume"]);
+    more.extend([
+        "--steps",
+        "1000000",
+        "--stop-after",
+        &until,
+        "--out",
+        out_s,
+        "--resume",
+    ]);
     more.extend(SMOKE);
     let (code, printed, stderr) = hashformer(&more, Some(&data));
     assert_eq!(code, 0, "{stderr}");
